@@ -1,0 +1,92 @@
+// Package cloud builds, for one invocation, the providers and bucket readers a rotation uses. It
+// is the only place that knows every provider; providers never import it.
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/certrotate/certrotate/shared/config"
+	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alislb"
+	"github.com/certrotate/certrotate/shared/rotation"
+	"github.com/certrotate/certrotate/shared/source"
+	"github.com/certrotate/certrotate/shared/source/ossbucket"
+	"github.com/certrotate/certrotate/shared/source/s3bucket"
+)
+
+// Alibaba is a set of Alibaba Cloud credentials.
+type Alibaba struct{ AccessKeyID, AccessKeySecret, SecurityToken string }
+
+// AlibabaFromEnv reads ALIBABA_CLOUD_ACCESS_KEY_ID, _SECRET and ALIBABA_CLOUD_SECURITY_TOKEN.
+func AlibabaFromEnv() Alibaba {
+	return Alibaba{
+		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+		SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+	}
+}
+
+// Clouds builds providers and readers for one invocation. It implements rotation.Clouds.
+type Clouds struct {
+	cfg     *config.Rotate
+	alibaba Alibaba
+
+	mu        sync.Mutex
+	providers map[string]provider.Provider
+}
+
+var _ rotation.Clouds = (*Clouds)(nil)
+
+// New returns the clouds of one invocation: alibaba are Function Compute's per-invocation role
+// credentials when there are some, else AlibabaFromEnv().
+func New(cfg *config.Rotate, alibaba Alibaba) *Clouds {
+	return &Clouds{cfg: cfg, alibaba: alibaba, providers: map[string]provider.Provider{}}
+}
+
+// Provider implements rotation.Clouds; it builds each provider once per invocation.
+func (c *Clouds) Provider(name string) (provider.Provider, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.providers[name]; ok {
+		return p, nil
+	}
+	var (
+		p   provider.Provider
+		err error
+	)
+	switch name {
+	case provider.AliSLB:
+		cfg := alislb.NewDefaultConfig()
+		cfg.Endpoint = c.cfg.SLBEndpoint
+		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
+		cfg.Concurrency = c.cfg.Concurrency
+		p, err = alislb.New(cfg)
+	default:
+		err = fmt.Errorf("provider %q is not supported by this build", name)
+	}
+	if err != nil {
+		return nil, provider.Permanent(err)
+	}
+	c.providers[name] = p
+	return p, nil
+}
+
+// Bucket implements rotation.Clouds.
+func (c *Clouds) Bucket(ctx context.Context, store, region string) (source.Bucket, error) {
+	switch store {
+	case "oss":
+		if region == "" {
+			region = os.Getenv("FC_REGION")
+		}
+		return ossbucket.New(ossbucket.Config{
+			Region: region, Endpoint: c.cfg.OSSEndpoint,
+			AccessKeyID: c.alibaba.AccessKeyID, AccessKeySecret: c.alibaba.AccessKeySecret, SecurityToken: c.alibaba.SecurityToken,
+		})
+	case "s3":
+		return s3bucket.New(ctx, region)
+	}
+	return nil, fmt.Errorf("unknown store %q: \"oss\" or \"s3\"", store)
+}

@@ -1,0 +1,114 @@
+// Package config reads rotate's configuration from the environment (SPEC §7).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/certrotate/certrotate/shared/provider"
+)
+
+// Rotate is the configuration of the rotate function.
+type Rotate struct {
+	TargetsJSON   string `envconfig:"ROTATE_TARGETS"`
+	WebhookSecret string `envconfig:"ROTATE_WEBHOOK_SECRET"`
+	NotifyURL     string `envconfig:"ROTATE_NOTIFY_URL"`
+	NotifySecret  string `envconfig:"ROTATE_NOTIFY_SECRET"`
+	DryRun        bool   `envconfig:"ROTATE_DRY_RUN"`
+
+	SLBEndpoint string `envconfig:"ROTATE_SLB_ENDPOINT"`
+	CASEndpoint string `envconfig:"ROTATE_CAS_ENDPOINT"`
+	OSSEndpoint string `envconfig:"ROTATE_OSS_ENDPOINT"`
+	ELBEndpoint string `envconfig:"ROTATE_ELB_ENDPOINT"`
+
+	KeepPrevious int     `envconfig:"ROTATE_KEEP_PREVIOUS" default:"1"`
+	OnPartial    string  `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
+	Concurrency  int     `envconfig:"ROTATE_CONCURRENCY" default:"8"`
+	QPS          float64 `envconfig:"ROTATE_QPS" default:"20"`
+
+	// Targets is ROTATE_TARGETS parsed and validated.
+	Targets []provider.Target `ignored:"true"`
+}
+
+// LoadRotate reads and validates the environment. Its error lists every problem, one per line.
+func LoadRotate() (*Rotate, error) {
+	var c Rotate
+	var problems []error
+	if err := envconfig.Process("", &c); err != nil {
+		problems = append(problems, typed(err))
+	}
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return &c, nil
+}
+
+// Error is a configuration that cannot run; it lists every problem found.
+type Error struct{ Problems []error }
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = "  - " + p.Error()
+	}
+	return "configuration: " + fmt.Sprint(len(e.Problems)) + " problem(s):\n" + strings.Join(lines, "\n")
+}
+
+func (c *Rotate) validate() []error {
+	var problems []error
+	add := func(format string, a ...any) { problems = append(problems, fmt.Errorf(format, a...)) }
+	targets, err := provider.ParseTargets(c.TargetsJSON)
+	if err != nil {
+		problems = append(problems, unjoin(err)...)
+	}
+	c.Targets = targets
+	for name, v := range map[string]string{
+		"ROTATE_SLB_ENDPOINT": c.SLBEndpoint, "ROTATE_CAS_ENDPOINT": c.CASEndpoint,
+		"ROTATE_OSS_ENDPOINT": c.OSSEndpoint, "ROTATE_ELB_ENDPOINT": c.ELBEndpoint, "ROTATE_NOTIFY_URL": c.NotifyURL,
+	} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("%s: %q is not an http:// or https:// URL", name, v)
+		}
+	}
+	if c.NotifyURL != "" && c.NotifySecret == "" {
+		add("ROTATE_NOTIFY_SECRET: required when ROTATE_NOTIFY_URL is set (the report is signed)")
+	}
+	if c.KeepPrevious < 0 {
+		add("ROTATE_KEEP_PREVIOUS: %d is negative", c.KeepPrevious)
+	}
+	if c.OnPartial != "keep" && c.OnPartial != "rollback" {
+		add("ROTATE_ON_PARTIAL: %q is not keep or rollback", c.OnPartial)
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		add("ROTATE_CONCURRENCY: %d is not between 1 and 64", c.Concurrency)
+	}
+	if c.QPS <= 0 || c.QPS > 1000 {
+		add("ROTATE_QPS: %v is not between 0 and 1000", c.QPS)
+	}
+	return problems
+}
+
+// typed rewrites envconfig's parse error into one naming the variable and the expected type.
+func typed(err error) error {
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %q is not a valid %s", pe.KeyName, pe.Value, pe.TypeName)
+	}
+	return err
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+

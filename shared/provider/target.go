@@ -1,0 +1,158 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Provider names accepted in ROTATE_TARGETS.
+const (
+	AliSLB    = "alislb"
+	HuaweiELB = "huaweielb"
+)
+
+// Target is one element of ROTATE_TARGETS (SPEC §6).
+type Target struct {
+	Name           string   `json:"name,omitempty"`
+	Provider       string   `json:"provider"`
+	Region         string   `json:"region"`
+	LoadBalancerID string   `json:"load_balancer_id,omitempty"`
+	ListenerPort   int      `json:"listener_port,omitempty"`
+	Domain         string   `json:"domain,omitempty"`
+	ProjectID      string   `json:"project_id,omitempty"`
+	CertificateID  string   `json:"certificate_id,omitempty"`
+	ListenerID     string   `json:"listener_id,omitempty"`
+	Match          []string `json:"match,omitempty"`
+}
+
+var (
+	regionRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+	domainRE = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
+)
+
+// ParseTargets decodes and validates ROTATE_TARGETS. It reports every problem at once, each
+// naming the element and field, and gives each target without a name a readable default one.
+func ParseTargets(raw string) ([]Target, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("ROTATE_TARGETS: is empty; set it to a JSON array of targets")
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	var targets []Target
+	if err := dec.Decode(&targets); err != nil {
+		return nil, fmt.Errorf("ROTATE_TARGETS: not a JSON array of targets: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("ROTATE_TARGETS: unexpected data after the JSON array")
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("ROTATE_TARGETS: the array is empty")
+	}
+	var problems []error
+	seen := map[string]int{}
+	for i := range targets {
+		t := &targets[i]
+		t.Domain = strings.ToLower(t.Domain)
+		for j := range t.Match {
+			t.Match[j] = strings.ToLower(t.Match[j])
+		}
+		for _, p := range t.problems() {
+			problems = append(problems, fmt.Errorf("ROTATE_TARGETS[%d]: %s", i, p))
+		}
+		if t.Name == "" {
+			t.Name = t.defaultName()
+		}
+		if j, dup := seen[t.Name]; dup {
+			problems = append(problems, fmt.Errorf("ROTATE_TARGETS[%d]: name %q is already used by element %d", i, t.Name, j))
+		}
+		seen[t.Name] = i
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return targets, nil
+}
+
+// problems lists what is wrong with t, field by field. The provider switch is the only place
+// that knows which fields each provider takes.
+func (t *Target) problems() []string {
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	if t.Region == "" {
+		add("region: is required")
+	} else if !regionRE.MatchString(t.Region) {
+		add("region: %q is not a region id such as cn-hangzhou", t.Region)
+	}
+	if t.Domain != "" && !domainRE.MatchString(t.Domain) {
+		add("domain: %q is not a DNS name", t.Domain)
+	}
+	for j, m := range t.Match {
+		if !domainRE.MatchString(m) {
+			add("match[%d]: %q is not a DNS name or wildcard", j, m)
+		}
+	}
+	if t.Name != "" && len(t.Name) > 128 {
+		add("name: longer than 128 characters")
+	}
+	unexpected := func(field string, set bool) {
+		if set {
+			add("%s: not used by provider %q", field, t.Provider)
+		}
+	}
+	switch t.Provider {
+	case AliSLB:
+		unexpected("project_id", t.ProjectID != "")
+		unexpected("certificate_id", t.CertificateID != "")
+		unexpected("listener_id", t.ListenerID != "")
+		if t.ListenerPort < 0 || t.ListenerPort > 65535 {
+			add("listener_port: %d is not a port (1-65535)", t.ListenerPort)
+		}
+		if t.ListenerPort != 0 && t.LoadBalancerID == "" {
+			add("listener_port: needs load_balancer_id")
+		}
+		if t.Domain != "" && t.ListenerPort == 0 {
+			add("domain: needs load_balancer_id and listener_port")
+		}
+	case HuaweiELB:
+		unexpected("load_balancer_id", t.LoadBalancerID != "")
+		unexpected("listener_port", t.ListenerPort != 0)
+		switch {
+		case t.CertificateID == "" && t.ListenerID == "":
+			add("certificate_id or listener_id: one is required")
+		case t.CertificateID != "" && t.ListenerID != "":
+			add("certificate_id and listener_id: give one, not both")
+		}
+		if t.Domain != "" && t.ListenerID == "" {
+			add("domain: needs listener_id")
+		}
+	case "":
+		add("provider: is required (%q or %q)", AliSLB, HuaweiELB)
+	default:
+		add("provider: %q is not supported (%q or %q)", t.Provider, AliSLB, HuaweiELB)
+	}
+	return out
+}
+
+// defaultName is a readable name built from the fields, e.g. "alislb/cn-hangzhou/lb-1:443/a.example.com".
+func (t *Target) defaultName() string {
+	parts := []string{t.Provider, t.Region}
+	switch {
+	case t.LoadBalancerID != "" && t.ListenerPort != 0:
+		parts = append(parts, t.LoadBalancerID+":"+strconv.Itoa(t.ListenerPort))
+	case t.LoadBalancerID != "":
+		parts = append(parts, t.LoadBalancerID)
+	case t.CertificateID != "":
+		parts = append(parts, "certificate-"+t.CertificateID)
+	case t.ListenerID != "":
+		parts = append(parts, "listener-"+t.ListenerID)
+	}
+	if t.Domain != "" {
+		parts = append(parts, t.Domain)
+	}
+	return strings.Join(parts, "/")
+}

@@ -1,0 +1,58 @@
+// Package retry runs cloud calls again on throttling, 5xx and network errors, with exponential
+// backoff and full jitter, never past the context's deadline.
+package retry
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Policy bounds the retries of one call.
+type Policy struct {
+	Attempts int           // total attempts, at least 1
+	Base     time.Duration // first backoff ceiling
+	Max      time.Duration // largest backoff ceiling
+}
+
+// Default suits the vendors' control-plane APIs: up to 5 attempts over about 6 seconds.
+var Default = Policy{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}
+
+// Do calls fn until it succeeds, returns an error retryable rejects, the attempts are used up,
+// or the next wait would pass ctx's deadline. It returns fn's last error (or ctx's, if ctx ended
+// while waiting).
+func Do(ctx context.Context, p Policy, retryable func(error) bool, fn func() error) error {
+	if p.Attempts < 1 {
+		p.Attempts = 1
+	}
+	ceiling := p.Base
+	var err error
+	for attempt := 1; ; attempt++ {
+		if cerr := ctx.Err(); cerr != nil {
+			if err != nil {
+				return err
+			}
+			return cerr
+		}
+		if err = fn(); err == nil || attempt >= p.Attempts || !retryable(err) {
+			return err
+		}
+		wait := time.Duration(0)
+		if ceiling > 0 {
+			wait = rand.N(ceiling) + ceiling/4
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		if ceiling *= 2; ceiling > p.Max {
+			ceiling = p.Max
+		}
+	}
+}

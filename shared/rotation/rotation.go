@@ -1,0 +1,293 @@
+// Package rotation is the use case: obtain a certificate, validate it, find the places that
+// should serve it, deploy it there, and report what happened.
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certrotate/certrotate/shared/certs"
+	"github.com/certrotate/certrotate/shared/event"
+	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/report"
+	"github.com/certrotate/certrotate/shared/source"
+)
+
+// Clouds builds what one run talks to. Implementations build clients lazily: building makes no call.
+type Clouds interface {
+	// Provider returns the provider named name (provider.AliSLB, provider.HuaweiELB) for this run.
+	Provider(name string) (provider.Provider, error)
+	// Bucket returns a reader for store ("oss" or "s3") in region ("" = the platform's region).
+	Bucket(ctx context.Context, store, region string) (source.Bucket, error)
+}
+
+// Options configure a Rotator.
+type Options struct {
+	Targets     []provider.Target
+	DryRun      bool
+	Concurrency int // targets discovered and slots deployed at once
+	Now         func() time.Time
+}
+
+// Rotator runs rotations. It is safe for concurrent use.
+type Rotator struct{ opt Options }
+
+// New returns a Rotator.
+func New(opt Options) *Rotator {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Concurrency < 1 {
+		opt.Concurrency = 8
+	}
+	return &Rotator{opt: opt}
+}
+
+// Run handles one record and returns its report; it never returns key material. clouds is built
+// for this invocation (its credentials may be the invocation's own).
+func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log *slog.Logger) *report.Report {
+	rep := report.New(r.opt.Now(), sourceOf(rec))
+	log = log.With("run_id", rep.ID)
+	defer func() {
+		rep.Settle(r.opt.Now(), r.opt.DryRun)
+		log.Info("rotation finished", "status", rep.Status, "targets", len(rep.Targets), "error", rep.Error)
+	}()
+
+	targets, err := r.selectTargets(rec)
+	if err != nil {
+		rep.Fail(err, true)
+		return rep
+	}
+	b, err := r.obtain(ctx, rec, clouds)
+	var pending *source.PendingError
+	switch {
+	case errors.As(err, &pending):
+		rep.Status, rep.Reason = report.Pending, pending.Reason
+		log.Info("certificate not complete yet", "reason", pending.Reason)
+		return rep
+	case err != nil:
+		rep.Fail(err, isBadInput(err))
+		rep.Retryable = !rep.BadInput
+		return rep
+	}
+	info := b.Info()
+	info.Name = displayName(rec, b)
+	rep.Certificate = &info
+	if err := b.Validate(r.opt.Now()); err != nil {
+		rep.Fail(err, true)
+		return rep
+	}
+	log.Info("certificate valid", "common_name", info.CommonName, "dns_names", info.DNSNames,
+		"fingerprint_sha256", info.FingerprintSHA256, "not_after", info.NotAfter, "targets", len(targets))
+
+	slots, failed := r.discover(ctx, targets, clouds, log)
+	rep.Targets = append(rep.Targets, failed...)
+	rep.Targets = append(rep.Targets, r.deploy(ctx, slots, b, clouds, log)...)
+	for _, t := range rep.Targets {
+		if t.Status == report.TargetFailed && t.Retryable {
+			rep.Retryable = true
+		}
+	}
+	return rep
+}
+
+// selectTargets applies the body's "targets" list (SPEC §4).
+func (r *Rotator) selectTargets(rec event.Record) ([]provider.Target, error) {
+	if rec.Body == nil || len(rec.Body.Targets) == 0 {
+		return r.opt.Targets, nil
+	}
+	var out []provider.Target
+	var unknown []string
+	for _, name := range rec.Body.Targets {
+		i := slices.IndexFunc(r.opt.Targets, func(t provider.Target) bool { return t.Name == name })
+		if i < 0 {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+			continue
+		}
+		if !slices.ContainsFunc(out, func(t provider.Target) bool { return t.Name == name }) {
+			out = append(out, r.opt.Targets[i])
+		}
+	}
+	if len(unknown) > 0 {
+		known := make([]string, len(r.opt.Targets))
+		for i, t := range r.opt.Targets {
+			known[i] = fmt.Sprintf("%q", t.Name)
+		}
+		return nil, &event.Error{Field: "targets", Reason: fmt.Sprintf("unknown target %s; configured: %s",
+			strings.Join(unknown, ", "), strings.Join(known, ", "))}
+	}
+	return out, nil
+}
+
+// obtain gets and parses the PEMs the record points to.
+func (r *Rotator) obtain(ctx context.Context, rec event.Record, clouds Clouds) (*certs.Bundle, error) {
+	switch {
+	case rec.Object != nil:
+		o := rec.Object
+		if o.Store == "" {
+			return nil, &event.Error{Field: "store", Reason: `required here: "oss" or "s3"`}
+		}
+		b, err := clouds.Bucket(ctx, o.Store, o.Region)
+		if err != nil {
+			return nil, err
+		}
+		key := o.Key
+		if o.Symlink {
+			if key, err = source.ResolveSymlink(ctx, b, o.Bucket, key); err != nil {
+				return nil, err
+			}
+		}
+		return source.FromFolder(ctx, b, o.Bucket, key)
+	case rec.Body != nil && rec.Body.Certificate != "":
+		return certs.Parse([]byte(rec.Body.Certificate), []byte(rec.Body.PrivateKey), []byte(rec.Body.Chain))
+	case rec.Body != nil && rec.Body.CASCertificateID != 0:
+		return nil, &event.Error{Field: "cas_certificate_id", Reason: "certificates from Certificate Management Service are not supported by this build"}
+	}
+	return nil, &event.Error{Reason: "the event names no certificate"}
+}
+
+// discover resolves every target, in parallel. Targets that fail are reported failed.
+func (r *Rotator) discover(ctx context.Context, targets []provider.Target, clouds Clouds, log *slog.Logger) ([]provider.Slot, []report.Target) {
+	slots := make([][]provider.Slot, len(targets))
+	failed := make([]*report.Target, len(targets))
+	r.each(len(targets), func(i int) {
+		t := targets[i]
+		p, err := clouds.Provider(t.Provider)
+		if err == nil {
+			slots[i], err = p.Discover(ctx, t)
+		}
+		if err != nil {
+			log.Warn("target discovery failed", "target", t.Name, "error", err.Error())
+			failed[i] = &report.Target{Name: t.Name, Provider: t.Provider, Status: report.TargetFailed,
+				Error: err.Error(), Retryable: !provider.IsPermanent(err)}
+		}
+	})
+	var outSlots []provider.Slot
+	var outFailed []report.Target
+	for i := range targets {
+		outSlots = append(outSlots, slots[i]...)
+		if failed[i] != nil {
+			outFailed = append(outFailed, *failed[i])
+		}
+	}
+	return outSlots, outFailed
+}
+
+// deploy decides, for each slot, whether it takes the certificate, and deploys it where it does.
+func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []report.Target {
+	out := make([]report.Target, len(slots))
+	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
+	r.each(len(slots), func(i int) {
+		s := slots[i]
+		t := report.Target{Name: s.Name, Provider: s.Target.Provider}
+		status, reason := decide(s, b, fp)
+		t.Status, t.Reason = status, reason
+		switch status {
+		case report.TargetUnchanged:
+			t.CertificateID = s.Current.ID
+		case report.TargetSkipped:
+		case report.TargetRotated:
+			t.PreviousCertificateID = s.Current.ID
+			if r.opt.DryRun {
+				t.Status = report.TargetWouldRotate
+				break
+			}
+			p, err := clouds.Provider(s.Target.Provider)
+			if err == nil {
+				t.CertificateID, err = p.Deploy(ctx, s, b)
+			}
+			if err != nil {
+				t.Status, t.Error, t.Retryable = report.TargetFailed, err.Error(), !provider.IsPermanent(err)
+			}
+		}
+		log.Info("target", "target", t.Name, "status", t.Status, "reason", t.Reason,
+			"certificate_id", t.CertificateID, "previous_certificate_id", t.PreviousCertificateID, "error", t.Error)
+		out[i] = t
+	})
+	return out
+}
+
+// decide applies SPEC §6: a slot takes the certificate only if it covers the target's "match"
+// names, or else every name of the certificate the slot serves now (and the slot's SNI domain).
+func decide(s provider.Slot, b *certs.Bundle, fingerprint string) (status, reason string) {
+	if s.Current.Fingerprint != "" && s.Current.Fingerprint == fingerprint {
+		return report.TargetUnchanged, "already serves this certificate"
+	}
+	want := s.Target.Match
+	if len(want) == 0 {
+		if len(s.Current.Names) == 0 {
+			if s.Current.ID == "" {
+				return report.TargetSkipped, "serves no certificate now, so its names are unknown; set \"match\" on the target"
+			}
+			return report.TargetSkipped, fmt.Sprintf("the names of the certificate served now (%s) are unknown; set \"match\" on the target", s.Current.ID)
+		}
+		want = s.Current.Names
+	}
+	if s.Domain != "" {
+		want = append(slices.Clone(want), s.Domain)
+	}
+	var missing []string
+	for _, n := range want {
+		if !certs.Covers(b.DNSNames(), n) && !slices.Contains(missing, n) {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return report.TargetSkipped, "certificate does not cover " + strings.Join(missing, ", ")
+	}
+	return report.TargetRotated, ""
+}
+
+// each runs fn(0..n-1) with at most Concurrency at once.
+func (r *Rotator) each(n int, fn func(i int)) {
+	sem := make(chan struct{}, r.opt.Concurrency)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+func sourceOf(rec event.Record) report.Source {
+	s := report.Source{Kind: string(rec.Kind)}
+	if rec.Object != nil {
+		s.Bucket, s.Key = rec.Object.Bucket, rec.Object.Key
+	}
+	if rec.Body != nil {
+		s.CASID = rec.Body.CASCertificateID
+	}
+	return s
+}
+
+// displayName is the body's name, else the certificate folder's name, else the common name.
+func displayName(rec event.Record, b *certs.Bundle) string {
+	switch {
+	case rec.Body != nil && rec.Body.Name != "":
+		return rec.Body.Name
+	case rec.Object != nil && path.Dir(rec.Object.Key) != ".":
+		return path.Base(path.Dir(rec.Object.Key))
+	case b.Leaf.Subject.CommonName != "":
+		return b.Leaf.Subject.CommonName
+	}
+	return strings.Join(b.DNSNames(), ",")
+}
+
+// isBadInput reports whether err is the input's fault (event, certificate, object key).
+func isBadInput(err error) bool {
+	var ce *certs.Error
+	var ee *event.Error
+	return errors.As(err, &ce) || errors.As(err, &ee) || provider.IsPermanent(err) ||
+		errors.Is(err, source.ErrBadKey) || errors.Is(err, source.ErrTooLarge)
+}

@@ -1,0 +1,128 @@
+// Package ossbucket reads certificate folders from Alibaba Cloud OSS.
+package ossbucket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	osscred "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
+	"github.com/certrotate/certrotate/shared/source"
+)
+
+// Config configures the reader.
+type Config struct {
+	Region   string // the bucket's region, e.g. cn-hangzhou
+	Endpoint string // ROTATE_OSS_ENDPOINT; empty: the region's public endpoint over HTTPS
+	// Credentials: Function Compute's per-invocation role credentials, or ALIBABA_CLOUD_*.
+	AccessKeyID, AccessKeySecret, SecurityToken string
+}
+
+// Bucket reads one region's OSS buckets.
+type Bucket struct{ client *oss.Client }
+
+var (
+	_ source.Bucket   = (*Bucket)(nil)
+	_ source.Symlinks = (*Bucket)(nil)
+)
+
+// New validates cfg and returns a reader; it makes no call.
+func New(cfg Config) (*Bucket, error) {
+	var problems []string
+	if cfg.Region == "" {
+		problems = append(problems, "no region: the event names none and FC_REGION is not set")
+	}
+	if cfg.AccessKeyID == "" || cfg.AccessKeySecret == "" {
+		problems = append(problems, "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run on Function Compute with a role")
+	}
+	c := oss.LoadDefaultConfig().
+		WithRegion(cfg.Region).
+		WithCredentialsProvider(osscred.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken)).
+		WithConnectTimeout(5 * time.Second).
+		WithReadWriteTimeout(10 * time.Second)
+	if cfg.Endpoint != "" {
+		u, err := url.Parse(cfg.Endpoint)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			problems = append(problems, fmt.Sprintf("ROTATE_OSS_ENDPOINT: %q is not an http:// or https:// URL", cfg.Endpoint))
+		}
+		// A custom endpoint (an emulator, a private gateway) is addressed by path.
+		c = c.WithEndpoint(cfg.Endpoint).WithUsePathStyle(true)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("ossbucket: %s", strings.Join(problems, "; "))
+	}
+	return &Bucket{client: oss.NewClient(c)}, nil
+}
+
+// List implements source.Bucket.
+func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, error) {
+	p := b.client.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{
+		Bucket: oss.Ptr(bucket), Prefix: oss.Ptr(prefix), Delimiter: oss.Ptr("/"), MaxKeys: 1000,
+	})
+	var keys []string
+	for p.HasNext() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, describe(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, oss.ToString(o.Key))
+		}
+		if len(keys) >= 1000 {
+			break
+		}
+	}
+	return keys, nil
+}
+
+// Get implements source.Bucket.
+func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+	out, err := b.client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
+	if err != nil {
+		return nil, describe(err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(out.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: more than %d bytes", source.ErrTooLarge, max)
+	}
+	return data, nil
+}
+
+// SymlinkTarget implements source.Symlinks.
+func (b *Bucket) SymlinkTarget(ctx context.Context, bucket, key string) (string, error) {
+	out, err := b.client.GetSymlink(ctx, &oss.GetSymlinkRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
+	if err != nil {
+		return "", describe(err)
+	}
+	// OSS asks for non-ASCII targets to be URL-encoded in the header; a raw one is taken as is.
+	target := oss.ToString(out.Target)
+	if t, err := url.PathUnescape(target); err == nil {
+		target = t
+	}
+	if target == "" {
+		return "", errors.New("symbolic link has no target")
+	}
+	return target, nil
+}
+
+// describe turns an OSS error into a short one, mapping NoSuchKey to source.ErrNotFound.
+func describe(err error) error {
+	var se *oss.ServiceError
+	if errors.As(err, &se) {
+		if se.Code == "NoSuchKey" || se.Code == "NoSuchBucket" {
+			return fmt.Errorf("%w: oss %s (request id %s)", source.ErrNotFound, se.Code, se.RequestID)
+		}
+		return fmt.Errorf("oss %d %s: %s (request id %s)", se.StatusCode, se.Code, se.Message, se.RequestID)
+	}
+	return fmt.Errorf("oss: %w", err)
+}
