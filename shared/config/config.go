@@ -111,4 +111,3 @@ func unjoin(err error) []error {
 	}
 	return []error{err}
 }
-
