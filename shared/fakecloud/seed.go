@@ -1,0 +1,296 @@
+package fakecloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/certrotate/certrotate/shared/certs/certstest"
+)
+
+// Seed is initial emulator state, JSON-able so `fakecloud serve --seed FILE.json` can load it:
+//
+//	{"regions":[{"region":"cn-hangzhou",
+//	   "certificates":[{"ref":"old","name":"example-old","cert_file":"old/fullchain.pem","key_file":"old/privkey.pem"}],
+//	   "load_balancers":[{"id":"lb-web","name":"web","listeners":[
+//	     {"port":443,"protocol":"https","certificate":"old","extensions":[{"domain":"api.example.com","certificate":"old"}]},
+//	     {"port":80,"protocol":"http"}]}]}],
+//	 "buckets":[{"store":"oss","bucket":"certs","objects":[{"key":"site/fullchain.pem","file":"old/fullchain.pem"}]}]}
+//
+// Relative file paths are resolved against BaseDir (LoadSeedFile sets it to the file's directory).
+type Seed struct {
+	Regions []SeedRegion `json:"regions"`
+	Buckets []SeedBucket `json:"buckets,omitempty"`
+	BaseDir string       `json:"-"`
+}
+
+// SeedRegion is the SLB state of one region.
+type SeedRegion struct {
+	Region        string             `json:"region"`
+	Certificates  []SeedCertificate  `json:"certificates,omitempty"`
+	LoadBalancers []SeedLoadBalancer `json:"load_balancers,omitempty"`
+}
+
+// SeedCertificate is a server certificate, as inline PEM or files. Listeners refer to it by Ref
+// (default: Name). It goes through the same validation as UploadServerCertificate.
+type SeedCertificate struct {
+	Ref      string `json:"ref,omitempty"`
+	Name     string `json:"name,omitempty"`
+	CertFile string `json:"cert_file,omitempty"` // leaf first, then intermediates
+	KeyFile  string `json:"key_file,omitempty"`
+	CertPEM  string `json:"cert_pem,omitempty"`
+	KeyPEM   string `json:"key_pem,omitempty"`
+}
+
+// SeedLoadBalancer is a load balancer with its listeners.
+type SeedLoadBalancer struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name,omitempty"`
+	Listeners []SeedListener `json:"listeners,omitempty"`
+}
+
+// SeedListener is a listener; HTTPS listeners need Certificate (a SeedCertificate ref).
+type SeedListener struct {
+	Port        int             `json:"port"`
+	Protocol    string          `json:"protocol"` // http, https, tcp, udp
+	Certificate string          `json:"certificate,omitempty"`
+	Extensions  []SeedExtension `json:"extensions,omitempty"`
+}
+
+// SeedExtension is an SNI domain extension of an HTTPS listener.
+type SeedExtension struct {
+	Domain      string `json:"domain"`
+	Certificate string `json:"certificate"`
+}
+
+// SeedBucket is an OSS or S3 bucket, possibly with objects.
+type SeedBucket struct {
+	Store   string       `json:"store"` // "oss" or "s3"
+	Bucket  string       `json:"bucket"`
+	Objects []SeedObject `json:"objects,omitempty"`
+}
+
+// SeedObject is an object, from a file or inline content.
+type SeedObject struct {
+	Key     string `json:"key"`
+	File    string `json:"file,omitempty"`
+	Content string `json:"content,omitempty"`
+}
+
+// LoadSeedFile reads a Seed from a JSON file; relative paths in it are resolved against the file's directory.
+func LoadSeedFile(path string) (Seed, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Seed{}, fmt.Errorf("fakecloud: seed: %w", err)
+	}
+	var s Seed
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Seed{}, fmt.Errorf("fakecloud: seed %s: %w", path, err)
+	}
+	s.BaseDir = filepath.Dir(path)
+	return s, nil
+}
+
+func (s Seed) read(file string) ([]byte, error) {
+	if !filepath.IsAbs(file) && s.BaseDir != "" {
+		file = filepath.Join(s.BaseDir, file)
+	}
+	return os.ReadFile(file)
+}
+
+// validate reports every structural problem at once, before anything is applied.
+func (s Seed) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	lbIDs := map[string]bool{}
+	for i, r := range s.Regions {
+		where := fmt.Sprintf("regions[%d]", i)
+		if r.Region == "" {
+			bad("%s: region is required", where)
+		}
+		refs := map[string]bool{}
+		for j, c := range r.Certificates {
+			cw := fmt.Sprintf("%s.certificates[%d]", where, j)
+			ref := c.Ref
+			if ref == "" {
+				ref = c.Name
+			}
+			switch {
+			case ref == "":
+				bad("%s: ref or name is required", cw)
+			case refs[ref]:
+				bad("%s: duplicate ref %q", cw, ref)
+			}
+			refs[ref] = true
+			if (c.CertPEM == "") == (c.CertFile == "") || (c.KeyPEM == "") == (c.KeyFile == "") {
+				bad("%s: give exactly one of cert_pem/cert_file and one of key_pem/key_file", cw)
+			}
+		}
+		for j, lb := range r.LoadBalancers {
+			lw := fmt.Sprintf("%s.load_balancers[%d]", where, j)
+			if lb.ID == "" {
+				bad("%s: id is required", lw)
+			} else if lbIDs[lb.ID] {
+				bad("%s: duplicate id %q", lw, lb.ID)
+			}
+			lbIDs[lb.ID] = true
+			ports := map[int]bool{}
+			for k, l := range lb.Listeners {
+				lsw := fmt.Sprintf("%s.listeners[%d]", lw, k)
+				if l.Port < 1 || l.Port > 65535 || ports[l.Port] {
+					bad("%s: port %d is invalid or repeated", lsw, l.Port)
+				}
+				ports[l.Port] = true
+				switch strings.ToLower(l.Protocol) {
+				case "https":
+					if !refs[l.Certificate] {
+						bad("%s: certificate %q is not a certificate ref of region %s", lsw, l.Certificate, r.Region)
+					}
+				case "http", "tcp", "udp":
+					if l.Certificate != "" || len(l.Extensions) > 0 {
+						bad("%s: only https listeners take a certificate or extensions", lsw)
+					}
+				default:
+					bad("%s: protocol %q must be http, https, tcp or udp", lsw, l.Protocol)
+				}
+				for m, x := range l.Extensions {
+					if x.Domain == "" || !refs[x.Certificate] {
+						bad("%s.extensions[%d]: domain and a certificate ref of region %s are required", lsw, m, r.Region)
+					}
+				}
+			}
+		}
+	}
+	for i, b := range s.Buckets {
+		if b.Store != "oss" && b.Store != "s3" || b.Bucket == "" {
+			bad("buckets[%d]: store must be oss or s3 and bucket is required", i)
+		}
+		for j, o := range b.Objects {
+			if o.Key == "" || o.File != "" && o.Content != "" {
+				bad("buckets[%d].objects[%d]: key is required, and at most one of file/content", i, j)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Seed adds the state s describes. It checks s first and reports every structural problem at
+// once; certificates then go through the same validation as UploadServerCertificate.
+func (c *Cloud) Seed(s Seed) error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("fakecloud: seed: %w", err)
+	}
+	for _, r := range s.Regions {
+		ids := map[string]string{} // ref → certificate id
+		for _, sc := range r.Certificates {
+			ref := sc.Ref
+			if ref == "" {
+				ref = sc.Name
+			}
+			certPEM, keyPEM := []byte(sc.CertPEM), []byte(sc.KeyPEM)
+			var err error
+			if sc.CertFile != "" {
+				if certPEM, err = s.read(sc.CertFile); err != nil {
+					return fmt.Errorf("fakecloud: seed: certificate %q: %w", ref, err)
+				}
+			}
+			if sc.KeyFile != "" {
+				if keyPEM, err = s.read(sc.KeyFile); err != nil {
+					return fmt.Errorf("fakecloud: seed: certificate %q: %w", ref, err)
+				}
+			}
+			cert, err := c.slb.AddServerCertificate(r.Region, sc.Name, certPEM, keyPEM)
+			if err != nil {
+				return fmt.Errorf("fakecloud: seed: certificate %q: %w", ref, err)
+			}
+			ids[ref] = cert.ID
+		}
+		for _, lb := range r.LoadBalancers {
+			if err := c.slb.AddLoadBalancer(r.Region, lb.ID, lb.Name); err != nil {
+				return fmt.Errorf("fakecloud: seed: load balancer %s: %w", lb.ID, err)
+			}
+			for _, l := range lb.Listeners {
+				if err := c.slb.AddListener(lb.ID, l.Port, l.Protocol, ids[l.Certificate]); err != nil {
+					return fmt.Errorf("fakecloud: seed: %s:%d: %w", lb.ID, l.Port, err)
+				}
+				for _, x := range l.Extensions {
+					if _, err := c.slb.AddDomainExtension(lb.ID, l.Port, x.Domain, ids[x.Certificate]); err != nil {
+						return fmt.Errorf("fakecloud: seed: %s:%d %s: %w", lb.ID, l.Port, x.Domain, err)
+					}
+				}
+			}
+		}
+	}
+	for _, b := range s.Buckets {
+		c.objects.CreateBucket(b.Store, b.Bucket)
+		for _, o := range b.Objects {
+			body := []byte(o.Content)
+			if o.File != "" {
+				var err error
+				if body, err = s.read(o.File); err != nil {
+					return fmt.Errorf("fakecloud: seed: object %s/%s: %w", b.Bucket, o.Key, err)
+				}
+			}
+			c.objects.Put(b.Store, b.Bucket, o.Key, body)
+		}
+	}
+	return nil
+}
+
+// Demo scenario names.
+const (
+	DemoRegion = "cn-hangzhou"
+	DemoBucket = "certs"
+)
+
+// DemoSeed is the `make demo` scenario, with certificates generated relative to now:
+//   - region cn-hangzhou; bucket "certs" in OSS and in S3, both empty;
+//   - lb-demo-web: HTTPS 443 with an old certificate for example.com and www.example.com
+//     expiring in 5 days, and an SNI extension api.example.com with an old certificate for
+//     api.example.com expiring in 5 days;
+//   - lb-demo-shop: HTTPS 443 with the same old example.com certificate, HTTPS 8443 with a
+//     certificate for shop.other.org (unrelated names), and HTTP 80;
+//   - "not-ours": a server certificate someone else uploaded, bound nowhere.
+func DemoSeed(now time.Time) (Seed, error) {
+	type spec struct {
+		ref, name string
+		names     []string
+		from, to  time.Time
+	}
+	specs := []spec{
+		{"example-old", "example-com-legacy", []string{"example.com", "www.example.com"}, now.AddDate(0, 0, -85), now.AddDate(0, 0, 5)},
+		{"api-old", "api-example-com-legacy", []string{"api.example.com"}, now.AddDate(0, 0, -85), now.AddDate(0, 0, 5)},
+		{"shop", "shop-other-org", []string{"shop.other.org"}, now.AddDate(0, 0, -30), now.AddDate(0, 0, 60)},
+		{"not-ours", "not-ours", []string{"intranet.example.net"}, now.AddDate(0, 0, -10), now.AddDate(0, 0, 355)},
+	}
+	region := SeedRegion{Region: DemoRegion}
+	for _, sp := range specs {
+		is, err := certstest.New(certstest.Options{DNSNames: sp.names, NotBefore: sp.from, NotAfter: sp.to})
+		if err != nil {
+			return Seed{}, fmt.Errorf("fakecloud: demo seed: %w", err)
+		}
+		region.Certificates = append(region.Certificates, SeedCertificate{
+			Ref: sp.ref, Name: sp.name, CertPEM: string(is.FullchainPEM), KeyPEM: string(is.KeyPEM)})
+	}
+	region.LoadBalancers = []SeedLoadBalancer{
+		{ID: "lb-demo-web", Name: "demo-web", Listeners: []SeedListener{
+			{Port: 443, Protocol: "https", Certificate: "example-old",
+				Extensions: []SeedExtension{{Domain: "api.example.com", Certificate: "api-old"}}},
+		}},
+		{ID: "lb-demo-shop", Name: "demo-shop", Listeners: []SeedListener{
+			{Port: 443, Protocol: "https", Certificate: "example-old"},
+			{Port: 8443, Protocol: "https", Certificate: "shop"},
+			{Port: 80, Protocol: "http"},
+		}},
+	}
+	return Seed{
+		Regions: []SeedRegion{region},
+		Buckets: []SeedBucket{{Store: "oss", Bucket: DemoBucket}, {Store: "s3", Bucket: DemoBucket}},
+	}, nil
+}

@@ -1,0 +1,71 @@
+package s3bucket
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/certrotate/certrotate/shared/certs/certstest"
+	"github.com/certrotate/certrotate/shared/fakecloud"
+	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/source"
+)
+
+// setEnv points the AWS SDK's default chain at the emulator, as an operator would with
+// AWS_ENDPOINT_URL_S3.
+func setEnv(t *testing.T, url, secret string) {
+	t.Setenv("AWS_ENDPOINT_URL_S3", url)
+	t.Setenv("AWS_ACCESS_KEY_ID", fakecore.DefaultAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+func TestReadsFolderThroughTheRealClient(t *testing.T) {
+	cloud, url := fakecloud.Start(t)
+	setEnv(t, url, fakecore.DefaultAccessKeySecret)
+	is := certstest.Must(t, certstest.Options{DNSNames: []string{"www.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
+	cloud.Objects().Put("s3", "certs", "sites/www+example.com/fullchain.pem", is.FullchainPEM)
+	cloud.Objects().Put("s3", "certs", "sites/www+example.com/privkey.pem", is.KeyPEM)
+	ctx := context.Background()
+	b, err := New(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := source.FromFolder(ctx, b, "certs", "sites/www+example.com/privkey.pem")
+	if err != nil || !bundle.Leaf.Equal(is.Leaf) {
+		t.Fatalf("FromFolder: %v", err)
+	}
+	if _, err := b.Get(ctx, "certs", "nope", 10); !errors.Is(err, source.ErrNotFound) {
+		t.Fatalf("missing object: %v", err)
+	}
+	var s3calls int
+	for _, c := range cloud.Calls() {
+		if c.Service == "s3" {
+			s3calls++
+		}
+		if c.Mutating {
+			t.Fatalf("reading made a mutating call: %+v", c)
+		}
+	}
+	if s3calls == 0 {
+		t.Fatal("AWS_ENDPOINT_URL_S3 was not honoured: the emulator saw no S3 call")
+	}
+}
+
+func TestWrongSecretIsRefused(t *testing.T) {
+	cloud, url := fakecloud.Start(t)
+	setEnv(t, url, "wrong")
+	cloud.Objects().Put("s3", "certs", "a/fullchain.pem", []byte("x"))
+	b, err := New(context.Background(), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(context.Background(), "certs", "a/fullchain.pem", 100); err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
+		t.Fatalf("want SignatureDoesNotMatch, got %v", err)
+	}
+}
