@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# make demo: the whole mission on the local emulator.
+#  1. start the emulator with load balancers serving certificates about to expire;
+#  2. issue a fresh certificate and drop it into the emulated OSS bucket file by file, as a
+#     certbot deploy hook with ossutil would;
+#  3. run the real rotate binary on each OSS event (the first is "pending": the key is not there yet);
+#  4. run the last event again (a redelivery: nothing changes);
+#  5. print which listener serves which certificate, before and after, and the reports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=.demo
+rm -rf "$work"
+mkdir -p "$work/bin" "$work/events"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "Building rotate and the emulator"
+CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o "$work/bin/rotate" ./functions/rotate
+go build -o "$work/bin/fakecloud" ./shared/fakecloud/cmd/fakecloud
+
+"$work/bin/fakecloud" serve --addr 127.0.0.1:0 --seed demo --ready-file "$work/url" 2>"$work/fakecloud.log" &
+fake=$!
+trap 'kill $fake 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$work/url" ] && break; sleep 0.1; done
+[ -s "$work/url" ] || { echo "the emulator did not start:"; cat "$work/fakecloud.log"; exit 1; }
+url=$(cat "$work/url")
+echo "emulator at $url"
+
+say "Before: what each HTTPS listener serves"
+"$work/bin/fakecloud" state --url "$url"
+
+say "A fresh certificate for example.com and *.example.com (certbot layout)"
+"$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 90 --out "$work/live/example.com"
+ls "$work/live/example.com"
+
+export ROTATE_TARGETS='[{"provider":"alislb","region":"cn-hangzhou","name":"hangzhou"}]'
+export ROTATE_SLB_ENDPOINT="$url" ROTATE_OSS_ENDPOINT="$url"
+export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tFakeCloudDemoKey ALIBABA_CLOUD_ACCESS_KEY_SECRET=fakecloud-demo-secret-not-real
+unset AWS_LAMBDA_RUNTIME_API FC_RUNTIME_API ALIBABA_CLOUD_SECURITY_TOKEN
+
+event() { # event NAME KEY: writes the OSS trigger event for an upload of KEY
+	cat >"$work/events/$1.json" <<JSON
+{"events":[{"eventName":"ObjectCreated:PutObject","eventSource":"acs:oss","eventTime":"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)","eventVersion":"1.0","region":"cn-hangzhou",
+ "oss":{"bucket":{"arn":"acs:oss:cn-hangzhou:1234567890:certs","name":"certs","ownerIdentity":"1234567890"},
+        "object":{"key":"$2","size":1,"eTag":"demo"},"ossSchemaVersion":"1.0","ruleId":"demo"},
+ "requestParameters":{"sourceIPAddress":"127.0.0.1"},"responseElements":{"requestId":"demo"},"userIdentity":{"principalId":"1234567890"}}]}
+JSON
+}
+
+run() { # run NAME: rotate invoke on an event; prints the report, keeps the logs
+	local code=0
+	"$work/bin/rotate" invoke --event "$work/events/$1.json" >"$work/$1.report.json" 2>"$work/$1.log" || code=$?
+	if command -v jq >/dev/null 2>&1; then
+		jq -r '"status: \(.status)\(if .reason then "  (" + .reason + ")" else "" end)",
+		       (.targets[] | "  \(.status|.[0:12]|ascii_upcase)\t\(.name)\t\(.reason // .error // .certificate_id // "")")' "$work/$1.report.json"
+	else
+		cat "$work/$1.report.json"
+	fi
+	echo "exit code $code"
+	return "$code"
+}
+
+say "Upload 1 of 2: fullchain.pem lands first; rotate runs on its OSS event"
+"$work/bin/fakecloud" put --url "$url" --store oss --bucket certs --key live/example.com/fullchain.pem --file "$work/live/example.com/fullchain.pem"
+event upload1 live/example.com/fullchain.pem
+run upload1
+
+say "Upload 2 of 2: privkey.pem completes the folder; rotate runs again"
+"$work/bin/fakecloud" put --url "$url" --store oss --bucket certs --key live/example.com/privkey.pem --file "$work/live/example.com/privkey.pem"
+event upload2 live/example.com/privkey.pem
+run upload2
+
+say "The platform delivers the same event again: nothing changes"
+cp "$work/events/upload2.json" "$work/events/redelivery.json"
+run redelivery
+
+say "After: what each HTTPS listener serves"
+"$work/bin/fakecloud" state --url "$url"
+
+say "The report of the rotation ($work/upload2.report.json)"
+cat "$work/upload2.report.json"
+printf '\nLogs (JSON, one line per event) are in %s/*.log; the emulator log is %s/fakecloud.log.\n' "$work" "$work"

@@ -1,0 +1,85 @@
+// Package handler holds the functions' handlers: decode the event, run the use case, answer.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/certrotate/certrotate/shared/cloud"
+	"github.com/certrotate/certrotate/shared/config"
+	"github.com/certrotate/certrotate/shared/entry"
+	"github.com/certrotate/certrotate/shared/event"
+	"github.com/certrotate/certrotate/shared/report"
+	"github.com/certrotate/certrotate/shared/rotation"
+)
+
+// Rotate is the rotate function's handler.
+type Rotate struct {
+	cfg *config.Rotate
+	rot *rotation.Rotator
+	log *slog.Logger
+	now func() time.Time
+}
+
+// NewRotate returns the handler for a validated configuration.
+func NewRotate(cfg *config.Rotate, log *slog.Logger) *Rotate {
+	return &Rotate{
+		cfg: cfg, log: log, now: time.Now,
+		rot: rotation.New(rotation.Options{Targets: cfg.Targets, DryRun: cfg.DryRun, Concurrency: cfg.Concurrency}),
+	}
+}
+
+// Batch is the answer to an event holding several records: one report each.
+type Batch []*report.Report
+
+// ExitCode is the worst of the reports' exit codes.
+func (b Batch) ExitCode() int {
+	code := 0
+	for _, r := range b {
+		code = max(code, r.ExitCode())
+	}
+	return code
+}
+
+// Handle implements entry.Handler. It returns a report (or a Batch), and an error as well when
+// a failure may pass on retry, so that the platform retries the invocation (SPEC §8).
+func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer, error) {
+	log := h.log.With("request_id", entry.RequestID(ctx))
+	ev, err := event.Decode(raw)
+	if err != nil {
+		log.Warn("event refused", "error", err.Error())
+		rep := report.New(h.now(), report.Source{})
+		rep.Fail(err, true)
+		rep.Settle(h.now(), false)
+		return rep, nil
+	}
+	if ev.HTTP != nil {
+		return h.http(ctx, ev.HTTP, log)
+	}
+	clouds := cloud.New(h.cfg, credentials(ctx))
+	reports := make(Batch, len(ev.Records))
+	retry := false
+	for i, rec := range ev.Records {
+		reports[i] = h.rot.Run(ctx, rec, clouds, log)
+		retry = retry || reports[i].Retryable
+	}
+	var answer entry.Answer = reports
+	if len(reports) == 1 {
+		answer = reports[0]
+	}
+	if retry {
+		return answer, fmt.Errorf("rotation failed in a way that may pass on retry; see the report")
+	}
+	return answer, nil
+}
+
+// credentials are Function Compute's per-invocation role credentials, else the environment's.
+func credentials(ctx context.Context) cloud.Alibaba {
+	if id, secret, token, ok := entry.FCCredentials(ctx); ok {
+		return cloud.Alibaba{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}
+	}
+	return cloud.AlibabaFromEnv()
+}
