@@ -289,5 +289,5 @@ func isBadInput(err error) bool {
 	var ce *certs.Error
 	var ee *event.Error
 	return errors.As(err, &ce) || errors.As(err, &ee) || provider.IsPermanent(err) ||
-		errors.Is(err, source.ErrBadKey) || errors.Is(err, source.ErrTooLarge)
+		errors.Is(err, source.ErrBadKey) || errors.Is(err, source.ErrTooLarge) || errors.Is(err, source.ErrNoBucket)
 }

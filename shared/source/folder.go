@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,8 @@ var (
 	ErrNotFound = errors.New("object not found")
 	// ErrTooLarge: the object is larger than a certificate file can be.
 	ErrTooLarge = errors.New("object too large")
+	// ErrNoBucket: the bucket does not exist.
+	ErrNoBucket = errors.New("bucket does not exist")
 	// ErrBadKey: an object key (or a symbolic link's target) that cannot name a certificate file.
 	ErrBadKey = errors.New("bad object key")
 )
@@ -74,6 +77,17 @@ func ResolveSymlink(ctx context.Context, b Bucket, bucket, key string) (string, 
 	return target, nil
 }
 
+var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// CheckBucket refuses names that no OSS or S3 bucket can have (3–63 characters: lower-case
+// letters, digits, "-" and "."; a letter or digit at each end), before any call is made.
+func CheckBucket(bucket string) error {
+	if !bucketRE.MatchString(bucket) {
+		return fmt.Errorf("%w: bucket name %q is not valid (3-63 lower-case letters, digits, - and .)", ErrBadKey, bucket)
+	}
+	return nil
+}
+
 // CheckKey refuses object keys that cannot name a certificate file.
 func CheckKey(key string) error {
 	switch {
@@ -98,6 +112,9 @@ func CheckKey(key string) error {
 // *PendingError when the folder does not yet hold a certificate and a matching key, and a
 // *certs.Error when a file is not a valid certificate or key.
 func FromFolder(ctx context.Context, b Bucket, bucket, key string) (*certs.Bundle, error) {
+	if err := CheckBucket(bucket); err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
 	if err := CheckKey(key); err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
@@ -106,6 +123,10 @@ func FromFolder(ctx context.Context, b Bucket, bucket, key string) (*certs.Bundl
 		prefix = ""
 	}
 	keys, err := b.List(ctx, bucket, prefix)
+	if errors.Is(err, ErrNotFound) {
+		// Only the bucket can be missing for a listing: retrying will not create it.
+		return nil, fmt.Errorf("source: listing %s/%s: %w", bucket, prefix, ErrNoBucket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("source: listing %s/%s: %w", bucket, prefix, err)
 	}
