@@ -22,6 +22,10 @@ func main() {
 			return nil, err
 		}
 		log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-		return handler.NewRotate(cfg, log).Handle, nil
+		h, err := handler.NewRotate(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
 	}})
 }

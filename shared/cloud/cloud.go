@@ -81,12 +81,15 @@ func (c *Clouds) Bucket(ctx context.Context, store, region string) (source.Bucke
 		if region == "" {
 			region = os.Getenv("FC_REGION")
 		}
-		return ossbucket.New(ossbucket.Config{
+		b, err := ossbucket.New(ossbucket.Config{
 			Region: region, Endpoint: c.cfg.OSSEndpoint,
 			AccessKeyID: c.alibaba.AccessKeyID, AccessKeySecret: c.alibaba.AccessKeySecret, SecurityToken: c.alibaba.SecurityToken,
 		})
+		// A reader that cannot be built (no region, no credentials) stays so on retry.
+		return b, provider.Permanent(err)
 	case "s3":
-		return s3bucket.New(ctx, region)
+		b, err := s3bucket.New(ctx, region)
+		return b, provider.Permanent(err)
 	}
-	return nil, fmt.Errorf("unknown store %q: \"oss\" or \"s3\"", store)
+	return nil, provider.Permanent(fmt.Errorf("unknown store %q: \"oss\" or \"s3\"", store))
 }

@@ -26,7 +26,7 @@ func DecodeBody(raw []byte, kind Kind) (*Body, error) {
 	default:
 		return nil, &Error{Reason: fmt.Sprintf("a certificate body comes from a webhook or an invocation, not from %s", quote(string(kind)))}
 	}
-	m, perr := parseObject(raw, what)
+	m, perr := parseObject(raw, what, MaxSize)
 	if perr != nil {
 		return nil, perr
 	}

@@ -13,8 +13,12 @@ import (
 	"unicode/utf8"
 )
 
-// MaxSize is the largest payload, and the largest body, accepted: 1 MiB.
+// MaxSize is the largest body (SPEC §4) accepted, directly or over HTTP: 1 MiB.
 const MaxSize = 1 << 20
+
+// MaxEnvelope is the largest event accepted: an HTTP event wraps a body of up to MaxSize,
+// perhaps base64-encoded, so that the webhook can answer 413 for a larger one itself.
+const MaxEnvelope = 6 << 20
 
 // Kind says where a record came from.
 type Kind string
@@ -114,7 +118,7 @@ var bodySourceFields = []string{"certificate", "private_key", "chain", "bucket",
 // invocation. Every error is an *Error and comes with no event, so nothing
 // downstream runs; the package does no I/O.
 func Decode(raw []byte) (*Event, error) {
-	top, perr := parseObject(raw, "event")
+	top, perr := parseObject(raw, "event", MaxEnvelope)
 	if perr != nil {
 		return nil, perr
 	}
@@ -171,9 +175,9 @@ func NewRecord(kind Kind, b *Body) Record {
 
 // parseObject checks the limits shared by every payload and returns the top-level
 // keys of the JSON object. what names the payload in messages ("event", "body").
-func parseObject(raw []byte, what string) (map[string]json.RawMessage, *Error) {
-	if len(raw) > MaxSize {
-		return nil, &Error{Reason: fmt.Sprintf("%s is %d bytes, over the limit of %d bytes (1 MiB)", what, len(raw), MaxSize), tooLarge: true}
+func parseObject(raw []byte, what string, limit int) (map[string]json.RawMessage, *Error) {
+	if len(raw) > limit {
+		return nil, &Error{Reason: fmt.Sprintf("%s is %d bytes, over the limit of %d bytes (%d MiB)", what, len(raw), limit, limit>>20), tooLarge: true}
 	}
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 {

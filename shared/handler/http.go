@@ -3,11 +3,14 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/event"
+	"github.com/certrotate/certrotate/shared/report"
+	"github.com/certrotate/certrotate/shared/webhook"
 )
 
 // HTTPResponse is the answer to an HTTP event; Function Compute's HTTP trigger and Lambda
@@ -23,11 +26,11 @@ type HTTPResponse struct {
 func (r *HTTPResponse) ExitCode() int {
 	switch {
 	case r.StatusCode < 400:
-		return 0
+		return entry.ExitOK
 	case r.StatusCode < 500:
-		return 2
+		return entry.ExitBadInput
 	}
-	return 1
+	return entry.ExitFailed
 }
 
 func jsonResponse(status int, v any) *HTTPResponse {
@@ -39,11 +42,59 @@ func errorResponse(status int, msg string) *HTTPResponse {
 	return jsonResponse(status, map[string]string{"error": msg})
 }
 
-// http answers a webhook call. Until a secret is configured every request is refused.
-func (h *Rotate) http(_ context.Context, req *event.HTTPRequest, log *slog.Logger) (entry.Answer, error) {
-	if h.cfg.WebhookSecret == "" {
-		log.Warn("webhook refused: no secret configured", "method", req.Method)
+// http answers a webhook call (SPEC §5): refused without a secret, POST only, 1 MiB at most,
+// signed, not a replay; then the body runs like a direct invocation. Nothing is called before
+// the request is authenticated and its body decoded.
+func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Logger) (entry.Answer, error) {
+	log = log.With("method", req.Method, "path", req.Path)
+	if h.verifier == nil {
+		log.Warn("webhook refused: no secret configured")
 		return errorResponse(http.StatusUnauthorized, "webhook requests are refused: ROTATE_WEBHOOK_SECRET is not set"), nil
 	}
-	return errorResponse(http.StatusNotImplemented, "webhook verification is not available in this build"), nil
+	if req.Method != http.MethodPost {
+		return errorResponse(http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed: POST the certificate body"), nil
+	}
+	if len(req.Body) > event.MaxSize {
+		return errorResponse(http.StatusRequestEntityTooLarge, "body: larger than 1 MiB"), nil
+	}
+	id, err := h.verifier.Verify(req.Headers, req.Body)
+	if err != nil {
+		var we *webhook.Error
+		status := http.StatusUnauthorized
+		if errors.As(err, &we) && we.Status != 0 {
+			status = we.Status
+		}
+		log.Warn("webhook refused", "error", err.Error())
+		return errorResponse(status, err.Error()), nil
+	}
+	if id != "" && h.verifier.Seen(id) {
+		log.Info("webhook replay ignored", "webhook_id", id)
+		return jsonResponse(http.StatusOK, map[string]any{"replay": true, "webhook_id": id}), nil
+	}
+	body, err := event.DecodeBody(req.Body, event.KindWebhook)
+	if err != nil {
+		h.verifier.Forget(id) // a corrected body may be sent again under the same id
+		return errorResponse(http.StatusBadRequest, err.Error()), nil
+	}
+	rec := h.record(ctx, event.KindWebhook, body)
+	rep := h.rot.Run(ctx, rec, h.clouds(ctx), log.With("webhook_id", id))
+	status := statusOf(rep)
+	if status >= 500 {
+		// Standard Webhooks senders retry a failure under the same id: let them.
+		h.verifier.Forget(id)
+	}
+	return jsonResponse(status, rep), nil
+}
+
+// statusOf maps a report to the HTTP status of SPEC §5.
+func statusOf(rep *report.Report) int {
+	switch {
+	case rep.Status == report.Pending:
+		return http.StatusAccepted
+	case rep.Status == report.Failed && rep.BadInput:
+		return http.StatusBadRequest
+	case rep.Status == report.Failed || rep.Status == report.Partial:
+		return http.StatusBadGateway
+	}
+	return http.StatusOK
 }

@@ -14,22 +14,32 @@ import (
 	"github.com/certrotate/certrotate/shared/event"
 	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/rotation"
+	"github.com/certrotate/certrotate/shared/webhook"
 )
 
 // Rotate is the rotate function's handler.
 type Rotate struct {
-	cfg *config.Rotate
-	rot *rotation.Rotator
-	log *slog.Logger
-	now func() time.Time
+	cfg      *config.Rotate
+	rot      *rotation.Rotator
+	log      *slog.Logger
+	now      func() time.Time
+	verifier *webhook.Verifier // nil: no ROTATE_WEBHOOK_SECRET, every HTTP request is refused
 }
 
 // NewRotate returns the handler for a validated configuration.
-func NewRotate(cfg *config.Rotate, log *slog.Logger) *Rotate {
-	return &Rotate{
+func NewRotate(cfg *config.Rotate, log *slog.Logger) (*Rotate, error) {
+	h := &Rotate{
 		cfg: cfg, log: log, now: time.Now,
 		rot: rotation.New(rotation.Options{Targets: cfg.Targets, DryRun: cfg.DryRun, Concurrency: cfg.Concurrency}),
 	}
+	if cfg.WebhookSecret != "" {
+		v, err := webhook.NewVerifier([]string{cfg.WebhookSecret}, time.Now)
+		if err != nil {
+			return nil, fmt.Errorf("ROTATE_WEBHOOK_SECRET: %w", err)
+		}
+		h.verifier = v
+	}
+	return h, nil
 }
 
 // Batch is the answer to an event holding several records: one report each.
@@ -59,10 +69,13 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 	if ev.HTTP != nil {
 		return h.http(ctx, ev.HTTP, log)
 	}
-	clouds := cloud.New(h.cfg, credentials(ctx))
+	clouds := h.clouds(ctx)
 	reports := make(Batch, len(ev.Records))
 	retry := false
 	for i, rec := range ev.Records {
+		if rec.Body != nil {
+			rec = h.record(ctx, rec.Kind, rec.Body)
+		}
 		reports[i] = h.rot.Run(ctx, rec, clouds, log)
 		retry = retry || reports[i].Retryable
 	}
@@ -76,10 +89,27 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 	return answer, nil
 }
 
-// credentials are Function Compute's per-invocation role credentials, else the environment's.
-func credentials(ctx context.Context) cloud.Alibaba {
+// clouds builds this invocation's clients: with Function Compute's per-invocation role
+// credentials when there are some, else the environment's.
+func (h *Rotate) clouds(ctx context.Context) *cloud.Clouds {
+	creds := cloud.AlibabaFromEnv()
 	if id, secret, token, ok := entry.FCCredentials(ctx); ok {
-		return cloud.Alibaba{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}
+		creds = cloud.Alibaba{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}
 	}
-	return cloud.AlibabaFromEnv()
+	return cloud.New(h.cfg, creds)
+}
+
+// record builds the record of a body; a bucket+key body without "store" reads OSS on Function
+// Compute and S3 on Lambda (SPEC §4; the command line must say).
+func (h *Rotate) record(ctx context.Context, kind event.Kind, body *event.Body) event.Record {
+	rec := event.NewRecord(kind, body)
+	if rec.Object != nil && rec.Object.Store == "" {
+		switch entry.Platform(ctx) {
+		case entry.PlatformFC:
+			rec.Object.Store = "oss"
+		case entry.PlatformLambda:
+			rec.Object.Store = "s3"
+		}
+	}
+	return rec
 }

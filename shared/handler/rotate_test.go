@@ -45,6 +45,7 @@ func newEnv(t *testing.T) *env {
 	t.Setenv("ROTATE_TARGETS", `[{"provider":"alislb","region":"cn-hangzhou","name":"web","load_balancer_id":"lb-1","listener_port":443}]`)
 	t.Setenv("ROTATE_SLB_ENDPOINT", url)
 	t.Setenv("ROTATE_OSS_ENDPOINT", url)
+	t.Setenv("FC_REGION", "cn-hangzhou")
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", fakecore.DefaultAccessKeyID)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", fakecore.DefaultAccessKeySecret)
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
@@ -61,7 +62,9 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{cloud: c, logs: &bytes.Buffer{},
 		fresh: certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})}
-	e.h = NewRotate(cfg, slog.New(slog.NewJSONHandler(e.logs, nil)))
+	if e.h, err = NewRotate(cfg, slog.New(slog.NewJSONHandler(e.logs, nil))); err != nil {
+		t.Fatal(err)
+	}
 	c.ResetCalls()
 	return e
 }
