@@ -13,6 +13,7 @@ import (
 	"github.com/certrotate/certrotate/shared/provider/alislb"
 	"github.com/certrotate/certrotate/shared/rotation"
 	"github.com/certrotate/certrotate/shared/source"
+	"github.com/certrotate/certrotate/shared/source/cas"
 	"github.com/certrotate/certrotate/shared/source/ossbucket"
 	"github.com/certrotate/certrotate/shared/source/s3bucket"
 )
@@ -72,6 +73,18 @@ func (c *Clouds) Provider(name string) (provider.Provider, error) {
 	}
 	c.providers[name] = p
 	return p, nil
+}
+
+// CAS implements rotation.Clouds.
+func (c *Clouds) CAS() (rotation.CertificateStore, error) {
+	cfg := cas.NewDefaultConfig()
+	cfg.Endpoint = c.cfg.CASEndpoint
+	cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
+	client, err := cas.New(cfg)
+	if err != nil {
+		return nil, provider.Permanent(err)
+	}
+	return client, nil
 }
 
 // Bucket implements rotation.Clouds.

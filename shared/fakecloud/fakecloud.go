@@ -1,5 +1,5 @@
-// Package fakecloud composes the cloud emulators (Alibaba SLB, OSS, AWS S3; later CAS and Huawei
-// ELB) behind one HTTP handler, with one keyring, one call log and one fault injector.
+// Package fakecloud composes the cloud emulators (Alibaba SLB, CAS, OSS, AWS S3; later Huawei ELB)
+// behind one HTTP handler, with one keyring, one call log and one fault injector.
 package fakecloud
 
 import (
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certrotate/certrotate/shared/fakecloud/casfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/objstore"
 	"github.com/certrotate/certrotate/shared/fakecloud/slbfake"
@@ -22,6 +23,7 @@ type Cloud struct {
 	faults  *fakecore.Faults
 	now     func() time.Time
 	slb     *slbfake.Service
+	cas     *casfake.Service
 	objects *objstore.Store
 
 	oss, s3 http.Handler
@@ -33,15 +35,19 @@ type Cloud struct {
 func New() *Cloud {
 	c := &Cloud{keys: fakecore.NewKeyring(), log: &fakecore.Log{}, faults: &fakecore.Faults{}, now: time.Now}
 	c.slb = slbfake.New(c.keys, c.log, c.faults, c.now)
+	c.cas = casfake.New(c.keys, c.log, c.faults, c.now)
 	c.objects = objstore.New(c.keys, c.log, c.faults, c.now)
 	c.oss, c.s3 = c.objects.OSS(), c.objects.S3()
-	c.rpc = map[string]http.Handler{slbfake.Version: c.slb} // CAS adds "2020-04-07"
+	c.rpc = map[string]http.Handler{slbfake.Version: c.slb, casfake.Version: c.cas}
 	c.admin = c.adminHandler()
 	return c
 }
 
 // SLB returns the emulated SLB, for seeding and assertions.
 func (c *Cloud) SLB() *slbfake.Service { return c.slb }
+
+// CAS returns the emulated Certificate Management Service, for seeding and assertions.
+func (c *Cloud) CAS() *casfake.Service { return c.cas }
 
 // Objects returns the emulated OSS and S3 object store.
 func (c *Cloud) Objects() *objstore.Store { return c.objects }
@@ -75,7 +81,7 @@ func (c *Cloud) ResetCalls() { c.log.Reset() }
 //	Authorization "OSS4-HMAC-SHA256 …"/"OSS …"  OSS (also presigned x-oss-signature-version / OSSAccessKeyId)
 //	Authorization "AWS4-HMAC-SHA256 …"          S3 (also presigned X-Amz-Algorithm)
 //	/v3/…                                       reserved for Huawei ELB (404 for now)
-//	?Action=…&Version=…                         Alibaba RPC, by Version (2014-05-15: SLB)
+//	?Action=…&Version=…                         Alibaba RPC, by Version (2014-05-15: SLB, 2020-04-07: CAS)
 //
 // Anything else is answered 400 with a JSON explanation.
 func (c *Cloud) Handler() http.Handler { return http.HandlerFunc(c.route) }
@@ -109,7 +115,7 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 			"Message": "fakecloud could not tell which service this request is for. It routes: " +
 				"/_fake/… to the admin API; /v3/… to Huawei ELB (not emulated yet); " +
 				"Authorization OSS4-HMAC-SHA256 or OSS to OSS; Authorization AWS4-HMAC-SHA256 to S3; " +
-				"an Action parameter to the Alibaba RPC API (Version 2014-05-15: SLB). " +
+				"an Action parameter to the Alibaba RPC API (Version 2014-05-15: SLB, 2020-04-07: CAS). " +
 				"Anonymous object requests are not supported.",
 			"Method": r.Method,
 			"Path":   r.URL.Path,

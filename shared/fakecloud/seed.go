@@ -19,13 +19,15 @@ import (
 //	   "load_balancers":[{"id":"lb-web","name":"web","listeners":[
 //	     {"port":443,"protocol":"https","certificate":"old","extensions":[{"domain":"api.example.com","certificate":"old"}]},
 //	     {"port":80,"protocol":"http"}]}]}],
+//	 "cas_certificates":[{"name":"example-cas","cert_file":"new/fullchain.pem","key_file":"new/privkey.pem"}],
 //	 "buckets":[{"store":"oss","bucket":"certs","objects":[{"key":"site/fullchain.pem","file":"old/fullchain.pem"}]}]}
 //
 // Relative file paths are resolved against BaseDir (LoadSeedFile sets it to the file's directory).
 type Seed struct {
-	Regions []SeedRegion `json:"regions"`
-	Buckets []SeedBucket `json:"buckets,omitempty"`
-	BaseDir string       `json:"-"`
+	Regions         []SeedRegion      `json:"regions"`
+	CASCertificates []SeedCertificate `json:"cas_certificates,omitempty"` // by name; ref is not used
+	Buckets         []SeedBucket      `json:"buckets,omitempty"`
+	BaseDir         string            `json:"-"`
 }
 
 // SeedRegion is the SLB state of one region.
@@ -36,7 +38,8 @@ type SeedRegion struct {
 }
 
 // SeedCertificate is a server certificate, as inline PEM or files. Listeners refer to it by Ref
-// (default: Name). It goes through the same validation as UploadServerCertificate.
+// (default: Name). It goes through the same validation as UploadServerCertificate (SLB) or
+// UploadUserCertificate (CAS).
 type SeedCertificate struct {
 	Ref      string `json:"ref,omitempty"`
 	Name     string `json:"name,omitempty"`
@@ -104,6 +107,27 @@ func (s Seed) read(file string) ([]byte, error) {
 	return os.ReadFile(file)
 }
 
+// onePEMSourceEach reports whether the certificate and the key each come from exactly one of inline PEM or a file.
+func (c SeedCertificate) onePEMSourceEach() bool {
+	return (c.CertPEM == "") != (c.CertFile == "") && (c.KeyPEM == "") != (c.KeyFile == "")
+}
+
+// pems returns a certificate's PEMs, reading files where given.
+func (s Seed) pems(c SeedCertificate) (certPEM, keyPEM []byte, err error) {
+	certPEM, keyPEM = []byte(c.CertPEM), []byte(c.KeyPEM)
+	if c.CertFile != "" {
+		if certPEM, err = s.read(c.CertFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.KeyFile != "" {
+		if keyPEM, err = s.read(c.KeyFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	return certPEM, keyPEM, nil
+}
+
 // validate reports every structural problem at once, before anything is applied.
 func (s Seed) validate() error {
 	var errs []error
@@ -128,7 +152,7 @@ func (s Seed) validate() error {
 				bad("%s: duplicate ref %q", cw, ref)
 			}
 			refs[ref] = true
-			if (c.CertPEM == "") == (c.CertFile == "") || (c.KeyPEM == "") == (c.KeyFile == "") {
+			if !c.onePEMSourceEach() {
 				bad("%s: give exactly one of cert_pem/cert_file and one of key_pem/key_file", cw)
 			}
 		}
@@ -167,6 +191,16 @@ func (s Seed) validate() error {
 			}
 		}
 	}
+	casNames := map[string]bool{}
+	for i, c := range s.CASCertificates {
+		if c.Name == "" || casNames[c.Name] {
+			bad("cas_certificates[%d]: name is required and unique", i)
+		}
+		casNames[c.Name] = true
+		if !c.onePEMSourceEach() {
+			bad("cas_certificates[%d]: give exactly one of cert_pem/cert_file and one of key_pem/key_file", i)
+		}
+	}
 	for i, b := range s.Buckets {
 		if b.Store != "oss" && b.Store != "s3" || b.Bucket == "" {
 			bad("buckets[%d]: store must be oss or s3 and bucket is required", i)
@@ -193,17 +227,9 @@ func (c *Cloud) Seed(s Seed) error {
 			if ref == "" {
 				ref = sc.Name
 			}
-			certPEM, keyPEM := []byte(sc.CertPEM), []byte(sc.KeyPEM)
-			var err error
-			if sc.CertFile != "" {
-				if certPEM, err = s.read(sc.CertFile); err != nil {
-					return fmt.Errorf("fakecloud: seed: certificate %q: %w", ref, err)
-				}
-			}
-			if sc.KeyFile != "" {
-				if keyPEM, err = s.read(sc.KeyFile); err != nil {
-					return fmt.Errorf("fakecloud: seed: certificate %q: %w", ref, err)
-				}
+			certPEM, keyPEM, err := s.pems(sc)
+			if err != nil {
+				return fmt.Errorf("fakecloud: seed: certificate %q: %w", ref, err)
 			}
 			cert, err := c.slb.AddServerCertificate(r.Region, sc.Name, certPEM, keyPEM)
 			if err != nil {
@@ -225,6 +251,15 @@ func (c *Cloud) Seed(s Seed) error {
 					}
 				}
 			}
+		}
+	}
+	for _, sc := range s.CASCertificates {
+		certPEM, keyPEM, err := s.pems(sc)
+		if err == nil {
+			_, err = c.cas.AddCertificate(sc.Name, certPEM, keyPEM)
+		}
+		if err != nil {
+			return fmt.Errorf("fakecloud: seed: CAS certificate %q: %w", sc.Name, err)
 		}
 	}
 	for _, b := range s.Buckets {

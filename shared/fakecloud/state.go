@@ -5,9 +5,22 @@ import (
 )
 
 // State is a JSON-able snapshot of the emulated SLB: per region, load balancers with their
-// listeners and SNI domain extensions, and every server certificate with how many bind it.
+// listeners and SNI domain extensions, and every server certificate with how many bind it;
+// and of the certificates stored in CAS.
 type State struct {
-	Regions []RegionState `json:"regions"`
+	Regions         []RegionState         `json:"regions"`
+	CASCertificates []CASCertificateState `json:"cas_certificates,omitempty"`
+}
+
+// CASCertificateState is one certificate stored in CAS.
+type CASCertificateState struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	CommonName  string    `json:"common_name,omitempty"`
+	Names       []string  `json:"names"`
+	Fingerprint string    `json:"fingerprint"` // SHA-1, upper-case hex as CAS shows it
+	ExpireTime  time.Time `json:"expire_time"`
+	HasKey      bool      `json:"has_key"`
 }
 
 // RegionState is one region of a State.
@@ -93,6 +106,14 @@ func (c *Cloud) Snapshot() State {
 			rs.LoadBalancers = append(rs.LoadBalancers, ls)
 		}
 		st.Regions = append(st.Regions, rs)
+	}
+	for _, cc := range c.cas.Certificates() {
+		names := cc.SANs
+		if names == nil {
+			names = []string{}
+		}
+		st.CASCertificates = append(st.CASCertificates, CASCertificateState{ID: cc.ID, Name: cc.Name,
+			CommonName: cc.CommonName, Names: names, Fingerprint: cc.Fingerprint, ExpireTime: cc.NotAfter, HasKey: cc.HasKey})
 	}
 	return st
 }

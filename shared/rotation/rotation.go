@@ -26,6 +26,14 @@ type Clouds interface {
 	Provider(name string) (provider.Provider, error)
 	// Bucket returns a reader for store ("oss" or "s3") in region ("" = the platform's region).
 	Bucket(ctx context.Context, store, region string) (source.Bucket, error)
+	// CAS returns the Certificate Management Service client.
+	CAS() (CertificateStore, error)
+}
+
+// CertificateStore hands out certificates kept by a certificate service.
+type CertificateStore interface {
+	// Fetch returns the PEMs of certificate id. An id that does not exist is a permanent error.
+	Fetch(ctx context.Context, id int64) (certificate, privateKey []byte, name string, err error)
 }
 
 // Options configure a Rotator.
@@ -148,7 +156,15 @@ func (r *Rotator) obtain(ctx context.Context, rec event.Record, clouds Clouds) (
 	case rec.Body != nil && rec.Body.Certificate != "":
 		return certs.Parse([]byte(rec.Body.Certificate), []byte(rec.Body.PrivateKey), []byte(rec.Body.Chain))
 	case rec.Body != nil && rec.Body.CASCertificateID != 0:
-		return nil, &event.Error{Field: "cas_certificate_id", Reason: "certificates from Certificate Management Service are not supported by this build"}
+		store, err := clouds.CAS()
+		if err != nil {
+			return nil, err
+		}
+		cert, key, _, err := store.Fetch(ctx, rec.Body.CASCertificateID)
+		if err != nil {
+			return nil, err
+		}
+		return certs.Parse(cert, key, []byte(rec.Body.Chain))
 	}
 	return nil, &event.Error{Reason: "the event names no certificate"}
 }

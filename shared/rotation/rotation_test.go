@@ -62,7 +62,7 @@ func newWorld(t *testing.T, targets string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, Concurrency: 4}
+	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, CASEndpoint: url, Concurrency: 4}
 	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
 	c.ResetCalls()
 	return w
@@ -204,7 +204,6 @@ func TestBadCertificatesTouchNothing(t *testing.T) {
 		"expiring in 2h": inline(expiring),
 		"wrong key":      {Kind: event.KindInvoke, Body: &event.Body{Certificate: string(w.fresh.FullchainPEM), PrivateKey: string(other.KeyPEM)}},
 		"not a pem":      {Kind: event.KindInvoke, Body: &event.Body{Certificate: "hello", PrivateKey: "world"}},
-		"cas":            {Kind: event.KindCAS, Body: &event.Body{CASCertificateID: 123}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rep := w.run(t, rec, false)
@@ -260,5 +259,27 @@ func TestBucketEventsPendingThenRotated(t *testing.T) {
 	rep = w.run(t, rec, false)
 	if rep.Status != report.Rotated || rep.Certificate.Name != "example.com" || rep.Source.Kind != "oss" || rep.Source.Bucket != "certs" {
 		t.Fatalf("status %s, certificate %+v, source %+v", rep.Status, rep.Certificate, rep.Source)
+	}
+}
+
+func TestCertificateFromCAS(t *testing.T) {
+	w := newWorld(t, regionTarget)
+	id, err := w.cloud.CAS().AddCertificate("example-2027", w.fresh.FullchainPEM, w.fresh.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cloud.ResetCalls()
+	rep := w.run(t, event.Record{Kind: event.KindCAS, Body: &event.Body{CASCertificateID: id}}, false)
+	if rep.Status != report.Rotated || rep.Source.Kind != "cas" || rep.Source.CASID != id {
+		t.Fatalf("status %s (%s), source %+v", rep.Status, rep.Error, rep.Source)
+	}
+
+	w.cloud.ResetCalls()
+	missing := w.run(t, event.Record{Kind: event.KindCAS, Body: &event.Body{CASCertificateID: id + 1000}}, false)
+	if missing.Status != report.Failed || !missing.BadInput || missing.Retryable || !strings.Contains(missing.Error, "NotFound") {
+		t.Fatalf("unknown CAS id: %s bad=%v retry=%v %q", missing.Status, missing.BadInput, missing.Retryable, missing.Error)
+	}
+	if m := mutating(w.cloud); len(m) != 0 {
+		t.Fatalf("mutating calls for an unknown CAS id: %v", m)
 	}
 }

@@ -12,7 +12,7 @@ import (
 type action struct {
 	mutating bool
 	required []string // business parameters that must be present (RegionId is checked for all)
-	run      func(s *Service, r *request) (any, *APIError)
+	run      func(s *Service, r request) (any, *APIError)
 }
 
 // actions is the API surface; every handler runs with s.mu held.
@@ -153,36 +153,36 @@ func repeatedTags(p map[string]string) [][2]string {
 
 // --- server certificates -----------------------------------------------------------------
 
-func (s *Service) uploadServerCertificate(r *request) (any, *APIError) {
-	if r.get("AliCloudCertificateId") != "" {
+func (s *Service) uploadServerCertificate(r request) (any, *APIError) {
+	if r.Get("AliCloudCertificateId") != "" {
 		return nil, errInvalidParam("The specified parameter AliCloudCertificateId is not Support. (fakecloud: CAS certificates are not emulated; upload PEMs)")
 	}
 	c, e := s.uploadLocked(uploadInput{
-		region: r.region, name: r.get("ServerCertificateName"),
-		certPEM: r.get("ServerCertificate"), keyPEM: r.get("PrivateKey"),
-		resourceGroup: r.get("ResourceGroupId"), tags: repeatedTags(r.params),
+		region: r.Region, name: r.Get("ServerCertificateName"),
+		certPEM: r.Get("ServerCertificate"), keyPEM: r.Get("PrivateKey"),
+		resourceGroup: r.Get("ResourceGroupId"), tags: repeatedTags(r.Params),
 	})
 	if e != nil {
 		return nil, e
 	}
 	j := c.json()
 	return uploadJSON{
-		RequestId: r.requestID, ServerCertificateId: j.ServerCertificateId, ServerCertificateName: j.ServerCertificateName,
+		RequestId: r.RequestID, ServerCertificateId: j.ServerCertificateId, ServerCertificateName: j.ServerCertificateName,
 		Fingerprint: j.Fingerprint, CommonName: j.CommonName, SubjectAlternativeNames: j.SubjectAlternativeNames,
 		ExpireTime: j.ExpireTime, ExpireTimeStamp: j.ExpireTimeStamp, CreateTime: j.CreateTime, CreateTimeStamp: j.CreateTimeStamp,
 		RegionId: j.RegionId, RegionIdAlias: j.RegionIdAlias, ResourceGroupId: j.ResourceGroupId,
 	}, nil
 }
 
-func (s *Service) describeServerCertificates(r *request) (any, *APIError) {
+func (s *Service) describeServerCertificates(r request) (any, *APIError) {
 	type resp struct {
 		RequestId          string
 		ServerCertificates struct{ ServerCertificate []serverCertificateJSON }
 	}
-	out := resp{RequestId: r.requestID}
+	out := resp{RequestId: r.RequestID}
 	out.ServerCertificates.ServerCertificate = []serverCertificateJSON{}
-	id, rg, tags := r.get("ServerCertificateId"), r.get("ResourceGroupId"), repeatedTags(r.params)
-	for _, c := range s.sortedCerts(r.region) {
+	id, rg, tags := r.Get("ServerCertificateId"), r.Get("ResourceGroupId"), repeatedTags(r.Params)
+	for _, c := range s.sortedCerts(r.Region) {
 		if id != "" && c.id != id || rg != "" && c.resourceGroup != rg || !hasTags(c.tags, tags) {
 			continue
 		}
@@ -200,8 +200,8 @@ func hasTags(have, want [][2]string) bool {
 	return true
 }
 
-func (s *Service) deleteServerCertificate(r *request) (any, *APIError) {
-	c := s.certIn(r.region, r.get("ServerCertificateId"))
+func (s *Service) deleteServerCertificate(r request) (any, *APIError) {
+	c := s.certIn(r.Region, r.Get("ServerCertificateId"))
 	if c == nil {
 		return nil, errCertNotFound()
 	}
@@ -209,24 +209,24 @@ func (s *Service) deleteServerCertificate(r *request) (any, *APIError) {
 		return nil, errCertRefered()
 	}
 	delete(s.certs, c.id)
-	return requestOnly{r.requestID}, nil
+	return requestOnly{r.RequestID}, nil
 }
 
-func (s *Service) setServerCertificateName(r *request) (any, *APIError) {
-	c := s.certIn(r.region, r.get("ServerCertificateId"))
+func (s *Service) setServerCertificateName(r request) (any, *APIError) {
+	c := s.certIn(r.Region, r.Get("ServerCertificateId"))
 	if c == nil {
 		return nil, errCertNotFound()
 	}
-	if e := validName(r.get("ServerCertificateName")); e != nil {
+	if e := validName(r.Get("ServerCertificateName")); e != nil {
 		return nil, e
 	}
-	c.name = r.get("ServerCertificateName")
-	return requestOnly{r.requestID}, nil
+	c.name = r.Get("ServerCertificateName")
+	return requestOnly{r.RequestID}, nil
 }
 
 // --- load balancers and listeners ---------------------------------------------------------
 
-func (s *Service) describeLoadBalancers(r *request) (any, *APIError) {
+func (s *Service) describeLoadBalancers(r request) (any, *APIError) {
 	type lbJSON struct {
 		LoadBalancerId, LoadBalancerName, Address, AddressType, AddressIPVersion string
 		NetworkType, LoadBalancerStatus, BusinessStatus, RegionId, RegionIdAlias string
@@ -262,17 +262,17 @@ func (s *Service) describeLoadBalancers(r *request) (any, *APIError) {
 		return nil, errInvalidParam("The specified parameter PageSize is not valid.")
 	}
 	var ids map[string]bool
-	if v := r.get("LoadBalancerId"); v != "" {
+	if v := r.Get("LoadBalancerId"); v != "" {
 		ids = map[string]bool{}
 		for _, id := range strings.Split(v, ",") {
 			ids[strings.TrimSpace(id)] = true
 		}
 	}
 	var all []lbJSON
-	for _, lb := range s.sortedLBs(r.region) {
+	for _, lb := range s.sortedLBs(r.Region) {
 		if ids != nil && !ids[lb.id] ||
-			r.get("LoadBalancerName") != "" && r.get("LoadBalancerName") != lb.name ||
-			r.get("Address") != "" && r.get("Address") != lb.address {
+			r.Get("LoadBalancerName") != "" && r.Get("LoadBalancerName") != lb.name ||
+			r.Get("Address") != "" && r.Get("Address") != lb.address {
 			continue
 		}
 		all = append(all, lbJSON{
@@ -284,7 +284,7 @@ func (s *Service) describeLoadBalancers(r *request) (any, *APIError) {
 			MasterZoneId: lb.region + "-b", SlaveZoneId: lb.region + "-c", ResourceGroupId: defaultResourceGroup, Bandwidth: 5120,
 		})
 	}
-	out := resp{RequestId: r.requestID, PageNumber: page, PageSize: size, TotalCount: len(all)}
+	out := resp{RequestId: r.RequestID, PageNumber: page, PageSize: size, TotalCount: len(all)}
 	out.LoadBalancers.LoadBalancer = []lbJSON{}
 	if start := (page - 1) * size; start < len(all) {
 		out.LoadBalancers.LoadBalancer = all[start:min(start+size, len(all))]
@@ -345,7 +345,7 @@ func parseNextToken(t string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
+func (s *Service) describeLoadBalancerListeners(r request) (any, *APIError) {
 	type resp struct {
 		RequestId  string
 		NextToken  string
@@ -364,14 +364,14 @@ func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
 		return nil, errInvalidParam("The specified parameter MaxResults is not valid.")
 	}
 	offset := 0
-	if t := r.get("NextToken"); t != "" {
+	if t := r.Get("NextToken"); t != "" {
 		if offset, ok = parseNextToken(t); !ok {
 			return nil, errInvalidParam("The specified parameter NextToken is not valid.")
 		}
 	}
 	var ids map[string]bool
 	for i := 1; ; i++ {
-		id, ok := r.params[fmt.Sprintf("LoadBalancerId.%d", i)]
+		id, ok := r.Params[fmt.Sprintf("LoadBalancerId.%d", i)]
 		if !ok {
 			break
 		}
@@ -380,7 +380,7 @@ func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
 		}
 		ids[id] = true
 	}
-	proto := strings.ToLower(r.get("ListenerProtocol"))
+	proto := strings.ToLower(r.Get("ListenerProtocol"))
 	if proto != "" && !slices.Contains([]string{"http", "https", "tcp", "udp"}, proto) {
 		return nil, errInvalidParam("The specified parameter ListenerProtocol is not valid.")
 	}
@@ -390,7 +390,7 @@ func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
 	}
 
 	var all []listenerJSON
-	for _, lb := range s.sortedLBs(r.region) {
+	for _, lb := range s.sortedLBs(r.Region) {
 		if ids != nil && !ids[lb.id] {
 			continue
 		}
@@ -409,7 +409,7 @@ func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
 				j.HTTPSListenerConfig = &httpsConfigJSON{
 					ServerCertificateId: l.certID, EnableHttp2: l.enableHTTP2, TLSCipherPolicy: l.tlsCipherPolicy,
 					StickySession: "off", HealthCheck: "on", XForwardedFor: "on", Gzip: "on", IdleTimeout: 15, RequestTimeout: 60,
-					ServerCertificates: s.listenerCerts(r.region, l.certID),
+					ServerCertificates: s.listenerCerts(r.Region, l.certID),
 				}
 			case "http":
 				j.HTTPListenerConfig = &httpConfigJSON{StickySession: "off", HealthCheck: "on", XForwardedFor: "on", Gzip: "on", IdleTimeout: 15, RequestTimeout: 60}
@@ -417,7 +417,7 @@ func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
 			all = append(all, j)
 		}
 	}
-	out := resp{RequestId: r.requestID, TotalCount: len(all), MaxResults: maxResults, Listeners: []listenerJSON{}}
+	out := resp{RequestId: r.RequestID, TotalCount: len(all), MaxResults: maxResults, Listeners: []listenerJSON{}}
 	if offset < len(all) {
 		end := min(offset+maxResults, len(all))
 		out.Listeners = all[offset:end]
@@ -428,7 +428,7 @@ func (s *Service) describeLoadBalancerListeners(r *request) (any, *APIError) {
 	return out, nil
 }
 
-func (s *Service) describeHTTPSListener(r *request) (any, *APIError) {
+func (s *Service) describeHTTPSListener(r request) (any, *APIError) {
 	type resp struct {
 		RequestId           string
 		LoadBalancerId      string
@@ -455,38 +455,38 @@ func (s *Service) describeHTTPSListener(r *request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	lb, l, e := s.httpsListener(r.region, r.get("LoadBalancerId"), port)
+	lb, l, e := s.httpsListener(r.Region, r.Get("LoadBalancerId"), port)
 	if e != nil {
 		return nil, e
 	}
 	out := resp{
-		RequestId: r.requestID, LoadBalancerId: lb.id, ListenerPort: port, BackendServerPort: l.backendPort,
+		RequestId: r.RequestID, LoadBalancerId: lb.id, ListenerPort: port, BackendServerPort: l.backendPort,
 		Bandwidth: l.bandwidth, Status: "running", Scheduler: "wrr", Description: l.description,
 		ServerCertificateId: l.certID, EnableHttp2: l.enableHTTP2, TLSCipherPolicy: l.tlsCipherPolicy,
 		StickySession: "off", HealthCheck: "on", XForwardedFor: "on", Gzip: "on", IdleTimeout: 15, RequestTimeout: 60,
 	}
 	out.DomainExtensions.DomainExtension = []domainExtensionJSON{}
 	for _, x := range s.extsOf(lb.id, port) {
-		out.DomainExtensions.DomainExtension = append(out.DomainExtensions.DomainExtension, s.extJSON(r.region, x))
+		out.DomainExtensions.DomainExtension = append(out.DomainExtensions.DomainExtension, s.extJSON(r.Region, x))
 	}
-	out.ServerCertificates.ServerCertificate = s.listenerCerts(r.region, l.certID)
+	out.ServerCertificates.ServerCertificate = s.listenerCerts(r.Region, l.certID)
 	return out, nil
 }
 
-func (s *Service) setHTTPSListener(r *request) (any, *APIError) {
+func (s *Service) setHTTPSListener(r request) (any, *APIError) {
 	port, e := r.port()
 	if e != nil {
 		return nil, e
 	}
-	_, l, e := s.httpsListener(r.region, r.get("LoadBalancerId"), port)
+	_, l, e := s.httpsListener(r.Region, r.Get("LoadBalancerId"), port)
 	if e != nil {
 		return nil, e
 	}
-	if _, dual := r.params["ServerCertificate.1.CertificateId"]; dual {
+	if _, dual := r.Params["ServerCertificate.1.CertificateId"]; dual {
 		return nil, errInvalidParam("The specified parameter ServerCertificate is not Support. (fakecloud: the dual-certificate form is not emulated; use ServerCertificateId)")
 	}
-	certID := r.get("ServerCertificateId")
-	if certID != "" && s.certIn(r.region, certID) == nil {
+	certID := r.Get("ServerCertificateId")
+	if certID != "" && s.certIn(r.Region, certID) == nil {
 		return nil, errCertNotFound()
 	}
 	bw, bwSet, e := r.intParam("Bandwidth")
@@ -497,7 +497,7 @@ func (s *Service) setHTTPSListener(r *request) (any, *APIError) {
 		return nil, errInvalidParam("The specified bandwidth is not valid.")
 	}
 	for _, onOff := range []string{"EnableHttp2", "StickySession", "HealthCheck", "XForwardedFor", "Gzip"} {
-		if v := r.get(onOff); v != "" && v != "on" && v != "off" {
+		if v := r.Get(onOff); v != "" && v != "on" && v != "off" {
 			return nil, errInvalidParam("The specified parameter " + onOff + " is not valid.")
 		}
 	}
@@ -508,21 +508,21 @@ func (s *Service) setHTTPSListener(r *request) (any, *APIError) {
 	if bwSet {
 		l.bandwidth = bw
 	}
-	if v := r.get("EnableHttp2"); v != "" {
+	if v := r.Get("EnableHttp2"); v != "" {
 		l.enableHTTP2 = v
 	}
-	if v := r.get("TLSCipherPolicy"); v != "" {
+	if v := r.Get("TLSCipherPolicy"); v != "" {
 		l.tlsCipherPolicy = v
 	}
-	if v, ok := r.params["Description"]; ok {
+	if v, ok := r.Params["Description"]; ok {
 		l.description = v
 	}
-	return requestOnly{r.requestID}, nil
+	return requestOnly{r.RequestID}, nil
 }
 
 // --- domain extensions ----------------------------------------------------------------------
 
-func (s *Service) describeDomainExtensions(r *request) (any, *APIError) {
+func (s *Service) describeDomainExtensions(r request) (any, *APIError) {
 	type resp struct {
 		RequestId        string
 		DomainExtensions struct{ DomainExtension []domainExtensionJSON }
@@ -531,22 +531,22 @@ func (s *Service) describeDomainExtensions(r *request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	lb, _, e := s.httpsListener(r.region, r.get("LoadBalancerId"), port)
+	lb, _, e := s.httpsListener(r.Region, r.Get("LoadBalancerId"), port)
 	if e != nil {
 		return nil, e
 	}
-	out := resp{RequestId: r.requestID}
+	out := resp{RequestId: r.RequestID}
 	out.DomainExtensions.DomainExtension = []domainExtensionJSON{}
 	for _, x := range s.extsOf(lb.id, port) {
-		if id := r.get("DomainExtensionId"); id != "" && id != x.id {
+		if id := r.Get("DomainExtensionId"); id != "" && id != x.id {
 			continue
 		}
-		out.DomainExtensions.DomainExtension = append(out.DomainExtensions.DomainExtension, s.extJSON(r.region, x))
+		out.DomainExtensions.DomainExtension = append(out.DomainExtensions.DomainExtension, s.extJSON(r.Region, x))
 	}
 	return out, nil
 }
 
-func (s *Service) describeDomainExtensionAttribute(r *request) (any, *APIError) {
+func (s *Service) describeDomainExtensionAttribute(r request) (any, *APIError) {
 	type resp struct {
 		RequestId           string
 		DomainExtensionId   string
@@ -557,38 +557,38 @@ func (s *Service) describeDomainExtensionAttribute(r *request) (any, *APIError) 
 		Certificates        struct{ Certificate []certificateJSON }
 		ServerCertificates  struct{ ServerCertificate []listenerCertJSON }
 	}
-	x := s.extIn(r.region, r.get("DomainExtensionId"))
+	x := s.extIn(r.Region, r.Get("DomainExtensionId"))
 	if x == nil {
 		return nil, errExtNotFound()
 	}
-	j := s.extJSON(r.region, x)
-	out := resp{RequestId: r.requestID, DomainExtensionId: x.id, Domain: x.domain, LoadBalancerId: x.lbID,
+	j := s.extJSON(r.Region, x)
+	out := resp{RequestId: r.RequestID, DomainExtensionId: x.id, Domain: x.domain, LoadBalancerId: x.lbID,
 		ListenerPort: x.port, ServerCertificateId: x.certID}
 	out.Certificates.Certificate = j.Certificates.Certificate
 	out.ServerCertificates.ServerCertificate = j.ServerCertificates.ServerCertificate
 	return out, nil
 }
 
-func (s *Service) setDomainExtensionAttribute(r *request) (any, *APIError) {
-	x := s.extIn(r.region, r.get("DomainExtensionId"))
+func (s *Service) setDomainExtensionAttribute(r request) (any, *APIError) {
+	x := s.extIn(r.Region, r.Get("DomainExtensionId"))
 	if x == nil {
 		return nil, errExtNotFound()
 	}
-	if _, dual := r.params["ServerCertificate.1.CertificateId"]; dual {
+	if _, dual := r.Params["ServerCertificate.1.CertificateId"]; dual {
 		return nil, errInvalidParam("The specified parameter ServerCertificate is not Support. (fakecloud: the dual-certificate form is not emulated; use ServerCertificateId)")
 	}
-	certID := r.get("ServerCertificateId")
+	certID := r.Get("ServerCertificateId")
 	if certID == "" {
 		return nil, errCertIDEmpty()
 	}
-	if s.certIn(r.region, certID) == nil {
+	if s.certIn(r.Region, certID) == nil {
 		return nil, errCertNotFound()
 	}
 	x.certID = certID
-	return requestOnly{r.requestID}, nil
+	return requestOnly{r.RequestID}, nil
 }
 
-func (s *Service) createDomainExtension(r *request) (any, *APIError) {
+func (s *Service) createDomainExtension(r request) (any, *APIError) {
 	type resp struct {
 		RequestId         string
 		DomainExtensionId string
@@ -598,18 +598,18 @@ func (s *Service) createDomainExtension(r *request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	x, e := s.createExtLocked(r.region, r.get("LoadBalancerId"), port, r.get("Domain"), r.get("ServerCertificateId"))
+	x, e := s.createExtLocked(r.Region, r.Get("LoadBalancerId"), port, r.Get("Domain"), r.Get("ServerCertificateId"))
 	if e != nil {
 		return nil, e
 	}
-	return resp{RequestId: r.requestID, DomainExtensionId: x.id, ListenerPort: x.port}, nil
+	return resp{RequestId: r.RequestID, DomainExtensionId: x.id, ListenerPort: x.port}, nil
 }
 
-func (s *Service) deleteDomainExtension(r *request) (any, *APIError) {
-	x := s.extIn(r.region, r.get("DomainExtensionId"))
+func (s *Service) deleteDomainExtension(r request) (any, *APIError) {
+	x := s.extIn(r.Region, r.Get("DomainExtensionId"))
 	if x == nil {
 		return nil, errExtNotFound()
 	}
 	delete(s.exts, x.id)
-	return requestOnly{r.requestID}, nil
+	return requestOnly{r.RequestID}, nil
 }

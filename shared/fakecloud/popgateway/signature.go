@@ -1,4 +1,4 @@
-package slbfake
+package popgateway
 
 import (
 	"crypto/hmac"
