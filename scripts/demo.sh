@@ -75,6 +75,21 @@ say "The platform delivers the same event again: nothing changes"
 cp "$work/events/upload2.json" "$work/events/redelivery.json"
 run redelivery
 
+say "A certificate authority calls the webhook: a signed call, then one with a forged signature"
+export ROTATE_WEBHOOK_SECRET="whsec_$(printf 'demo webhook secret, not for production' | base64)"
+"$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 60 --out "$work/hook" >/dev/null
+"$work/bin/rotate" sign --certificate "$work/hook/fullchain.pem" --private-key "$work/hook/privkey.pem" --name example.com --event fc >"$work/events/webhook-signed.json"
+sed -e 's/"webhook-signature": "[^"]*"/"webhook-signature": "v1,AAAA"/' "$work/events/webhook-signed.json" >"$work/events/webhook-unsigned.json"
+for ev in webhook-signed webhook-unsigned; do
+	code=0
+	"$work/bin/rotate" invoke --event "$work/events/$ev.json" >"$work/$ev.answer.json" 2>"$work/$ev.log" || code=$?
+	if command -v jq >/dev/null 2>&1; then
+		jq -r --arg ev "$ev" '"\($ev): HTTP \(.statusCode)  " + (.body | fromjson | if .status then "status \(.status), \([.targets[] | select(.status=="rotated")] | length) places rotated" else .error end)' "$work/$ev.answer.json"
+	else
+		echo "$ev:"; cat "$work/$ev.answer.json"
+	fi
+done
+
 say "After: what each HTTPS listener serves"
 "$work/bin/fakecloud" state --url "$url"
 

@@ -16,7 +16,7 @@ the PEMs), validates the certificate, and deploys it to the targets in ROTATE_TA
 Configuration is read from the environment; see the README.`
 
 func main() {
-	entry.Main(entry.Program{Name: "rotate", Usage: usage, Setup: func() (entry.Handler, error) {
+	entry.Main(entry.Program{Name: "rotate", Usage: usage, Commands: map[string]entry.Command{"sign": handler.SignCommand(os.Getenv)}, Setup: func() (entry.Handler, error) {
 		cfg, err := config.LoadRotate()
 		if err != nil {
 			return nil, err

@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -55,6 +57,15 @@ type Program struct {
 	// once, at start on a platform and before an invoke on the command line, never for --help.
 	// Its error is a configuration error: printed on stderr, exit 2.
 	Setup func() (Handler, error)
+	// Commands are extra command-line subcommands (never run on a platform): name → function
+	// taking the arguments after the name and returning the exit code.
+	Commands map[string]Command
+}
+
+// Command is an extra command-line subcommand.
+type Command struct {
+	Usage string // one line for --help, after the name
+	Run   func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
 // setup makes p.Handle ready, or says why it cannot be.
@@ -136,6 +147,9 @@ func (p Program) usage(w io.Writer) {
 	fmt.Fprintf(&b, "Usage:\n")
 	fmt.Fprintf(&b, "  %s invoke --event FILE   run one event through the handler and print the answer as JSON\n", name)
 	fmt.Fprintf(&b, "  %s invoke --event -      read the event from standard input\n", name)
+	for _, cname := range slices.Sorted(maps.Keys(p.Commands)) {
+		fmt.Fprintf(&b, "  %s %s %s\n", name, cname, p.Commands[cname].Usage)
+	}
 	fmt.Fprintf(&b, "  %s --help                show this help\n", name)
 	if u := strings.TrimSpace(p.Usage); u != "" {
 		fmt.Fprintf(&b, "\n%s\n", u)
@@ -167,6 +181,9 @@ func run(ctx context.Context, p Program, args []string, stdin io.Reader, stdout,
 		return ExitOK
 	case "invoke":
 		return p.invoke(ctx, args[1:], stdin, stdout, stderr)
+	}
+	if c, ok := p.Commands[args[0]]; ok {
+		return c.Run(args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "%s: unknown command %q\n\n", name, args[0])
 	p.usage(stderr)
