@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"sort"
@@ -278,4 +279,18 @@ func fromBundles(ctx context.Context, b Bucket, bucket string, keys []string) (*
 func holdsKeyAndCert(data []byte) bool {
 	s := string(data)
 	return strings.Contains(s, "-----BEGIN CERTIFICATE-----") && strings.Contains(s, "PRIVATE KEY-----")
+}
+
+// ReadLimited reads r to its end and closes it, failing with ErrTooLarge past max bytes. Bucket
+// implementations use it for object bodies.
+func ReadLimited(r io.ReadCloser, max int64) ([]byte, error) {
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return data, nil
 }

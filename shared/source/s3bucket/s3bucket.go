@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,15 +68,7 @@ func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte
 	if err != nil {
 		return nil, describe(err)
 	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading body: %w", err)
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%w: more than %d bytes", source.ErrTooLarge, max)
-	}
-	return data, nil
+	return source.ReadLimited(out.Body, max)
 }
 
 func describe(err error) error {
