@@ -17,6 +17,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Building rotate and the emulator"
 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o "$work/bin/rotate" ./functions/rotate
+CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o "$work/bin/notify" ./functions/notify
 go build -o "$work/bin/fakecloud" ./shared/fakecloud/cmd/fakecloud
 
 "$work/bin/fakecloud" serve --addr 127.0.0.1:0 --seed demo --ready-file "$work/url" 2>"$work/fakecloud.log" &
@@ -95,4 +96,22 @@ say "After: what each HTTPS listener serves"
 
 say "The report of the rotation ($work/upload2.report.json)"
 cat "$work/upload2.report.json"
+say "notify tells people: the report above, to DingTalk and Feishu (signed), WeCom and Slack"
+# The emulator's fake robots (/_fake/chat/) check each vendor's signature and print what they accept.
+curl -fsS -X PUT "$url/_fake/chat/secrets" -d '{"dingtalk":"SECdemo-dingtalk-secret-not-real","feishu":"demo-feishu-secret-not-real"}'
+code=0
+NOTIFY_DINGTALK_WEBHOOK="$url/_fake/chat/dingtalk?access_token=demo" NOTIFY_DINGTALK_SECRET=SECdemo-dingtalk-secret-not-real \
+NOTIFY_FEISHU_WEBHOOK="$url/_fake/chat/feishu/demo-hook" NOTIFY_FEISHU_SECRET=demo-feishu-secret-not-real \
+NOTIFY_WECOM_WEBHOOK="$url/_fake/chat/wecom?key=demo" NOTIFY_SLACK_WEBHOOK="$url/_fake/chat/slack/T0DEMO/B0DEMO/demo" \
+	"$work/bin/notify" invoke --event "$work/upload2.report.json" >"$work/notify.answer.json" 2>"$work/notify.log" || code=$?
+if command -v jq >/dev/null 2>&1; then
+	jq -r '"notify: \(.status)", (.notifications[].channels[] | "  \(.channel)\t\(.status)\t\(.error // "")")' "$work/notify.answer.json"
+else
+	cat "$work/notify.answer.json"
+fi
+echo "exit code $code"
+echo
+echo "What the robots received:"
+curl -fsS "$url/_fake/chat/messages?format=text"
+
 printf '\nLogs (JSON, one line per event) are in %s/*.log; the emulator log is %s/fakecloud.log.\n' "$work" "$work"

@@ -1,54 +1,34 @@
-// Command notify tells people what a rotation did. This build reads a rotate report and writes
-// a one-line summary to its log; the chat and e-mail channels come with the notify issue.
+// Command notify tells people what a rotation did: it posts a message about rotate's report to
+// DingTalk, Feishu/Lark, WeCom, Slack, a signed webhook and e-mail. It runs on AWS Lambda, on
+// Alibaba Cloud Function Compute, or on the command line.
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"os"
 
+	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/entry"
-	"github.com/certrotate/certrotate/shared/report"
+	"github.com/certrotate/certrotate/shared/notify"
 )
 
-const usage = `notify takes a rotate report (as rotate returns it) and logs a summary of it.`
-
-// result is notify's answer.
-type result struct {
-	Status   string `json:"status"` // the report's status
-	Summary  string `json:"summary"`
-	badInput bool
-}
-
-func (r *result) ExitCode() int {
-	if r.badInput {
-		return entry.ExitBadInput
-	}
-	return entry.ExitOK
-}
+const usage = `notify takes what rotate produced and tells people: a rotate report (or a list of them), an
+AWS Lambda or Function Compute destination record wrapping one (or rotate's error), or an HTTP
+request carrying a report signed with NOTIFY_SECRET. It posts one message per report to every
+configured channel (NOTIFY_DINGTALK_*, NOTIFY_FEISHU_*, NOTIFY_WECOM_WEBHOOK, NOTIFY_SLACK_WEBHOOK,
+NOTIFY_WEBHOOK_*, NOTIFY_SMTP_*), as NOTIFY_ON and NOTIFY_LANG say. Configuration is read from
+the environment; see the README. Exit status here: 0 sent or filtered, 1 a channel failed.`
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	entry.Main(entry.Program{Name: "notify", Usage: usage, Handle: func(ctx context.Context, raw json.RawMessage) (entry.Answer, error) {
-		var rep report.Report
-		if err := json.Unmarshal(raw, &rep); err != nil || rep.ID == "" || rep.Status == "" {
-			if err == nil {
-				err = errors.New("not a rotate report: id and status are required")
-			}
-			return &result{Summary: "refused: " + err.Error(), badInput: true}, nil
+	entry.Main(entry.Program{Name: "notify", Usage: usage, Setup: func() (entry.Handler, error) {
+		cfg, err := config.LoadNotify()
+		if err != nil {
+			return nil, err
 		}
-		counts := map[string]int{}
-		for _, t := range rep.Targets {
-			counts[t.Status]++
+		h, err := notify.NewHandler(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+		if err != nil {
+			return nil, err
 		}
-		summary := rep.Status
-		if rep.Certificate != nil {
-			summary += " " + rep.Certificate.CommonName + " (expires " + rep.Certificate.NotAfter + ")"
-		}
-		log.Info("rotation report", "request_id", entry.RequestID(ctx), "run_id", rep.ID, "status", rep.Status,
-			"targets", counts, "error", rep.Error)
-		return &result{Status: rep.Status, Summary: summary}, nil
+		return h.Handle, nil
 	}})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/certrotate/certrotate/shared/entry/runtimeapitest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/leakcheck"
 )
 
 // build compiles this function as SPEC §1 says it is built for the platforms.
@@ -88,7 +90,7 @@ func start(t *testing.T, bin string, env []string) *lockedBuffer {
 	t.Helper()
 	stderr := &lockedBuffer{}
 	cmd := exec.Command(bin)
-	cmd.Env, cmd.Stderr = env, stderr
+	cmd.Env, cmd.Stderr = env, io.MultiWriter(stderr, leakcheck.Writer(t, "role-secret", "role-token"))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +133,7 @@ func TestBinaryOnTheRuntimeAPIs(t *testing.T) {
 		cmd := exec.Command(bin)
 		cmd.Env = []string{api.Env(), `ROTATE_TARGETS=[{"provider":"nope"}]`, "ROTATE_CONCURRENCY=zero"}
 		out, err := cmd.CombinedOutput()
+		_, _ = leakcheck.Writer(t).Write(out)
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 			t.Fatalf("exit %v, want 2\n%s", err, out)
 		}
@@ -150,6 +153,7 @@ func invoke(t *testing.T, api *runtimeapitest.Server, body []byte, opts ...runti
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, _ = leakcheck.Writer(t).Write(append(res.Body, '\n'))
 	return res
 }
 
@@ -216,7 +220,8 @@ func TestCommandLineExitCodes(t *testing.T) {
 			cmd.Env = w.environ(tc.env...)
 			cmd.Stdin = bytes.NewReader(tc.stdin)
 			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			lw := leakcheck.Writer(t)
+			cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, lw), io.MultiWriter(&stderr, lw)
 			err := cmd.Run()
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/provider/alislb"
+	"github.com/certrotate/certrotate/shared/provider/huaweielb"
 	"github.com/certrotate/certrotate/shared/rotation"
 	"github.com/certrotate/certrotate/shared/source"
 	"github.com/certrotate/certrotate/shared/source/cas"
@@ -63,8 +64,14 @@ func (c *Clouds) Provider(name string) (provider.Provider, error) {
 		cfg := alislb.NewDefaultConfig()
 		cfg.Endpoint = c.cfg.SLBEndpoint
 		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
-		cfg.Concurrency = c.cfg.Concurrency
+		cfg.Concurrency, cfg.QPS = c.cfg.Concurrency, c.cfg.QPS
 		p, err = alislb.New(cfg)
+	case provider.HuaweiELB:
+		cfg := huaweielb.NewDefaultConfig()
+		cfg.Endpoint = c.cfg.ELBEndpoint
+		cfg.AccessKey, cfg.SecretKey, cfg.ProjectID = c.cfg.HuaweiAccessKey, c.cfg.HuaweiSecretKey, c.cfg.HuaweiProjectID
+		cfg.Concurrency, cfg.QPS = c.cfg.Concurrency, c.cfg.QPS
+		p, err = huaweielb.New(cfg)
 	default:
 		err = fmt.Errorf("provider %q is not supported by this build", name)
 	}

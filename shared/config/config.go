@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/webhook"
 )
 
 // Rotate is the configuration of the rotate function.
@@ -30,6 +32,12 @@ type Rotate struct {
 	Concurrency  int     `envconfig:"ROTATE_CONCURRENCY" default:"8"`
 	QPS          float64 `envconfig:"ROTATE_QPS" default:"20"`
 
+	// Huawei Cloud credentials and default project (the SDK's own names), required when a
+	// huaweielb target exists; HUAWEICLOUD_SDK_SECURITY_TOKEN is read by the provider.
+	HuaweiAccessKey string `envconfig:"HUAWEICLOUD_SDK_AK"`
+	HuaweiSecretKey string `envconfig:"HUAWEICLOUD_SDK_SK"`
+	HuaweiProjectID string `envconfig:"HUAWEICLOUD_SDK_PROJECT_ID"`
+
 	// Targets is ROTATE_TARGETS parsed and validated.
 	Targets []provider.Target `ignored:"true"`
 }
@@ -37,15 +45,38 @@ type Rotate struct {
 // LoadRotate reads and validates the environment. Its error lists every problem, one per line.
 func LoadRotate() (*Rotate, error) {
 	var c Rotate
-	var problems []error
-	if err := envconfig.Process("", &c); err != nil {
-		problems = append(problems, typed(err))
+	problems, bad := process(&c)
+	for _, p := range c.validate() {
+		if name, _, _ := strings.Cut(p.Error(), ":"); !bad[name] { // not "0 is out of range" for "zero"
+			problems = append(problems, p)
+		}
 	}
-	problems = append(problems, c.validate()...)
 	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}
 	}
 	return &c, nil
+}
+
+// process reads spec's variables one by one, so that every value that does not parse is reported
+// (envconfig.Process stops at the first and leaves the rest unread, defaults unapplied). It returns
+// the problems and the names of the variables that did not parse, left at their zero value.
+func process(spec any) (problems []error, bad map[string]bool) {
+	bad = map[string]bool{}
+	v := reflect.ValueOf(spec).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
+			continue
+		}
+		one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+		if err := envconfig.Process("", one.Interface()); err != nil {
+			problems = append(problems, typed(err))
+			bad[f.Tag.Get("envconfig")] = true
+			continue
+		}
+		v.Field(i).Set(one.Elem().Field(0))
+	}
+	return problems, bad
 }
 
 // Error is a configuration that cannot run; it lists every problem found.
@@ -67,6 +98,19 @@ func (c *Rotate) validate() []error {
 		problems = append(problems, unjoin(err)...)
 	}
 	c.Targets = targets
+	huawei := false
+	for i, t := range targets {
+		if t.Provider != provider.HuaweiELB {
+			continue
+		}
+		huawei = true
+		if t.ProjectID == "" && c.HuaweiProjectID == "" {
+			add("ROTATE_TARGETS[%d]: project_id: required when HUAWEICLOUD_SDK_PROJECT_ID is not set", i)
+		}
+	}
+	if huawei && (c.HuaweiAccessKey == "" || c.HuaweiSecretKey == "") {
+		add("HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK: required by the huaweielb targets")
+	}
 	for name, v := range map[string]string{
 		"ROTATE_SLB_ENDPOINT": c.SLBEndpoint, "ROTATE_CAS_ENDPOINT": c.CASEndpoint,
 		"ROTATE_OSS_ENDPOINT": c.OSSEndpoint, "ROTATE_ELB_ENDPOINT": c.ELBEndpoint, "ROTATE_NOTIFY_URL": c.NotifyURL,
@@ -76,6 +120,11 @@ func (c *Rotate) validate() []error {
 		}
 		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			add("%s: %q is not an http:// or https:// URL", name, v)
+		}
+	}
+	for name, secret := range map[string]string{"ROTATE_WEBHOOK_SECRET": c.WebhookSecret, "ROTATE_NOTIFY_SECRET": c.NotifySecret} {
+		if _, err := webhook.Key(secret); secret != "" && err != nil {
+			add("%s: %v", name, err) // the error never quotes the secret
 		}
 	}
 	if c.NotifyURL != "" && c.NotifySecret == "" {

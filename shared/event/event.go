@@ -86,6 +86,7 @@ type Error struct {
 	Reason string
 
 	tooLarge bool
+	http     bool // the payload is an HTTP request event
 }
 
 // Error returns Field + ": " + Reason, or Reason alone when Field is empty.
@@ -101,6 +102,13 @@ func (e *Error) Error() string {
 func TooLarge(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.tooLarge
+}
+
+// FromHTTP reports whether err is an *Error refusing an HTTP request event (a webhook call),
+// which is answered over HTTP (400) rather than with a report.
+func FromHTTP(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.http
 }
 
 // unrecognised is the reason given for a JSON object of no accepted shape.
@@ -135,6 +143,10 @@ func Decode(raw []byte) (*Event, error) {
 		ev, err = decodeS3EventBridge(raw)
 	case has(top, "requestContext"):
 		ev, err = decodeHTTP(raw, top)
+		var e *Error
+		if errors.As(err, &e) {
+			e.http = true
+		}
 	case hasAny(top, bodySourceFields...):
 		ev, err = decodeInvoke(raw)
 	default:

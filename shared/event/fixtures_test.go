@@ -134,7 +134,15 @@ var badFixtures = map[string]struct {
 }
 
 // otherFixtures are loaded by tests other than the two tables above.
-var otherFixtures = map[string]string{}
+var otherFixtures = map[string]string{
+	// notify's inputs, loaded by shared/notify/input_test.go.
+	"lambda-destination-success.json": "notify",
+	"lambda-destination-failure.json": "notify",
+	"lambda-destination-report.json":  "notify",
+	"fc-destination-report.json":      "notify",
+	"fc-destination-failure.json":     "notify",
+	"report-partial.json":             "notify",
+}
 
 func TestGoodFixtures(t *testing.T) {
 	for name, want := range goodFixtures {

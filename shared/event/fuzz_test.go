@@ -1,8 +1,39 @@
 package event
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
+
+// addBadFixtures seeds f with every file in testdata/bad.
+func addBadFixtures(f *testing.F) {
+	dir := filepath.Join("..", "..", "testdata", "bad")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}
+
+// hostileSeeds are inputs of shared/handler's hostile table, small enough to fuzz from.
+var hostileSeeds = []string{
+	`{"certificate":123,"private_key":"k"}`, `{"cas_certificate_id":"12345678"}`, `{"cas_certificate_id":-5}`,
+	`{"cas_certificate_id":1,"password":"x"}`, `{"bucket":"certs","key":"live/\u0000/privkey.pem","store":"oss"}`,
+	`{"bucket":"certs","key":"live/../../etc/privkey.pem","store":"oss"}`, `{"bucket":"a/b","key":"k/x.pem","store":"gcs"}`,
+	`{"cas_certificate_id":1,"targets":[]}`, `{"cas_certificate_id":1,"targets":["a","a"]}`, "{\"name\":\"\xff\",\"cas_certificate_id\":1}",
+	`{"targets":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `,"cas_certificate_id":1}`,
+	`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"certs"},"object":{"key":"a/..%2F..%2Fprivkey.pem"}}}]}`,
+}
 
 // FuzzDecode checks that Decode never panics, that every error is an *Error, and
 // that what it accepts holds at least one valid record or one HTTP request.
@@ -19,8 +50,15 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	addBadFixtures(f)
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := Decode(raw)
+		if len(raw) > MaxEnvelope && (err == nil || !TooLarge(err)) {
+			t.Fatalf("a %d-byte event was not refused as too large: %v", len(raw), err)
+		}
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error %T %v is not an *Error", err, err)
@@ -64,8 +102,15 @@ func FuzzDecodeBody(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	addBadFixtures(f)
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		b, err := DecodeBody(raw, KindWebhook)
+		if len(raw) > MaxSize && (err == nil || !TooLarge(err)) {
+			t.Fatalf("a %d-byte body was not refused as too large: %v", len(raw), err)
+		}
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error %T %v is not an *Error", err, err)
@@ -84,6 +129,11 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 		if n != 1 {
 			t.Fatalf("accepted a body with %d sources: %+v", n, b)
+		}
+		again, _ := json.Marshal(b)
+		back, err := DecodeBody(again, KindInvoke)
+		if err != nil || !reflect.DeepEqual(back, b) {
+			t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, back, b)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certrotate/certrotate/shared/fakecloud/chatsink"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 )
 
@@ -147,6 +148,7 @@ func (c *Cloud) adminHandler() http.Handler {
 		c.faults.Clear()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.Handle("/_fake/chat/", chatsink.New(nil)) // fake chat robots for notify; see package chatsink
 	mux.HandleFunc("/_fake/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "unknown admin endpoint "+r.Method+" "+r.URL.Path+
 			"; see GET /_fake/state, GET|DELETE /_fake/calls, PUT|GET /_fake/objects/{oss|s3}/{bucket}/{key}, "+

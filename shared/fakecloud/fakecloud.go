@@ -1,4 +1,4 @@
-// Package fakecloud composes the cloud emulators (Alibaba SLB, CAS, OSS, AWS S3; later Huawei ELB)
+// Package fakecloud composes the cloud emulators (Alibaba SLB, CAS, OSS, AWS S3, Huawei ELB v3)
 // behind one HTTP handler, with one keyring, one call log and one fault injector.
 package fakecloud
 
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certrotate/certrotate/shared/fakecloud/casfake"
+	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/objstore"
 	"github.com/certrotate/certrotate/shared/fakecloud/slbfake"
@@ -24,6 +25,7 @@ type Cloud struct {
 	now     func() time.Time
 	slb     *slbfake.Service
 	cas     *casfake.Service
+	elb     *elbfake.Service
 	objects *objstore.Store
 
 	oss, s3 http.Handler
@@ -36,6 +38,7 @@ func New() *Cloud {
 	c := &Cloud{keys: fakecore.NewKeyring(), log: &fakecore.Log{}, faults: &fakecore.Faults{}, now: time.Now}
 	c.slb = slbfake.New(c.keys, c.log, c.faults, c.now)
 	c.cas = casfake.New(c.keys, c.log, c.faults, c.now)
+	c.elb = elbfake.New(c.keys, c.log, c.faults, c.now)
 	c.objects = objstore.New(c.keys, c.log, c.faults, c.now)
 	c.oss, c.s3 = c.objects.OSS(), c.objects.S3()
 	c.rpc = map[string]http.Handler{slbfake.Version: c.slb, casfake.Version: c.cas}
@@ -48,6 +51,9 @@ func (c *Cloud) SLB() *slbfake.Service { return c.slb }
 
 // CAS returns the emulated Certificate Management Service, for seeding and assertions.
 func (c *Cloud) CAS() *casfake.Service { return c.cas }
+
+// ELB returns the emulated Huawei Cloud ELB v3, for seeding and assertions.
+func (c *Cloud) ELB() *elbfake.Service { return c.elb }
 
 // Objects returns the emulated OSS and S3 object store.
 func (c *Cloud) Objects() *objstore.Store { return c.objects }
@@ -80,7 +86,7 @@ func (c *Cloud) ResetCalls() { c.log.Reset() }
 //	/_fake/…                                    admin endpoints (loopback clients only)
 //	Authorization "OSS4-HMAC-SHA256 …"/"OSS …"  OSS (also presigned x-oss-signature-version / OSSAccessKeyId)
 //	Authorization "AWS4-HMAC-SHA256 …"          S3 (also presigned X-Amz-Algorithm)
-//	/v3/…                                       reserved for Huawei ELB (404 for now)
+//	/v3/…                                       Huawei ELB v3 (Authorization SDK-HMAC-SHA256)
 //	?Action=…&Version=…                         Alibaba RPC, by Version (2014-05-15: SLB, 2020-04-07: CAS)
 //
 // Anything else is answered 400 with a JSON explanation.
@@ -98,11 +104,7 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(auth, "AWS4-HMAC-SHA256") || q.Has("X-Amz-Algorithm"):
 		c.s3.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v3/"):
-		w.Header().Set("X-Request-Id", "fakecloud-elb-not-emulated")
-		writeJSON(w, http.StatusNotFound, map[string]string{
-			"error_code": "APIGW.0101",
-			"error_msg":  "fakecloud: Huawei ELB (/v3/) is not emulated yet",
-		})
+		c.elb.ServeHTTP(w, r)
 	case c.isRPC(r):
 		h, ok := c.rpc[r.Form.Get("Version")]
 		if !ok {
@@ -113,7 +115,7 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{
 			"Code": "fakecloud.UnroutableRequest",
 			"Message": "fakecloud could not tell which service this request is for. It routes: " +
-				"/_fake/… to the admin API; /v3/… to Huawei ELB (not emulated yet); " +
+				"/_fake/… to the admin API; /v3/… to Huawei ELB v3; " +
 				"Authorization OSS4-HMAC-SHA256 or OSS to OSS; Authorization AWS4-HMAC-SHA256 to S3; " +
 				"an Action parameter to the Alibaba RPC API (Version 2014-05-15: SLB, 2020-04-07: CAS). " +
 				"Anonymous object requests are not supported.",

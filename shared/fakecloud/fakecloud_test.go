@@ -21,6 +21,10 @@ import (
 	osscred "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
+	hwconfig "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	elb "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3"
+	elbmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3/model"
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
@@ -37,6 +41,21 @@ func slbClient(t *testing.T, base string) *slb.Client {
 	c.Domain = strings.TrimPrefix(base, "http://")
 	c.SetNoProxy(`127\.0\.0\.1`)
 	return c
+}
+
+func elbClient(t *testing.T, base, project string) *elb.ElbClient {
+	t.Helper()
+	cred, err := basic.NewCredentialsBuilder().WithAk(fakecore.DefaultAccessKeyID).WithSk(fakecore.DefaultAccessKeySecret).
+		WithProjectId(project).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := elb.ElbClientBuilder().WithEndpoints([]string{base}).WithCredential(cred).
+		WithHttpConfig(hwconfig.DefaultHttpConfig().WithTimeout(10 * time.Second)).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return elb.NewElbClient(hc)
 }
 
 func ossClient(base string) *oss.Client {
@@ -108,13 +127,21 @@ func TestDispatch(t *testing.T) {
 	if !slices.Equal(services, []string{"slb", "oss", "s3"}) {
 		t.Errorf("services = %v", services)
 	}
+	// Huawei ELB through its real SDK, on the same port.
+	if _, err := elbClient(t, base, fakecloud.DemoHuaweiProject).ListCertificates(&elbmodel.ListCertificatesRequest{}); err != nil {
+		t.Fatalf("ELB: %v", err)
+	}
+	if calls := c.Calls(); calls[len(calls)-1].Service != "elb" {
+		t.Errorf("last call %+v", calls[len(calls)-1])
+	}
 
 	tests := []struct {
 		name, method, path string
 		status             int
 		want               string
 	}{
-		{"huawei elb reserved", "GET", "/v3/0123/elb/certificates", 404, "APIGW.0101"},
+		{"huawei elb unsigned", "GET", "/v3/0123/elb/certificates", 401, "APIGW.0301"},
+		{"huawei elb unknown api", "GET", "/v3/0123/vpc/vpcs", 404, "APIGW.0101"},
 		{"unroutable", "GET", "/certs/site/fullchain.pem", 400, "fakecloud.UnroutableRequest"},
 		{"rpc with unknown version", "POST", "/?Action=DescribeLoadBalancers&Version=2099-01-01", 400, "InvalidVersion"},
 		{"rpc without version", "POST", "/?Action=DescribeLoadBalancers", 400, "MissingVersion"},
@@ -299,6 +326,34 @@ func TestDemoSeed(t *testing.T) {
 	if err != nil || len(resp.ServerCertificates.ServerCertificate) != 4 {
 		t.Fatalf("describe: %v", err)
 	}
+	// Huawei: one project, one load balancer, one TERMINATED_HTTPS listener on the old certificates.
+	if len(st.HuaweiProjects) != 1 || st.HuaweiProjects[0].Project != fakecloud.DemoHuaweiProject {
+		t.Fatalf("huawei projects: %+v", st.HuaweiProjects)
+	}
+	hp := st.HuaweiProjects[0]
+	if len(hp.LoadBalancers) != 1 || hp.LoadBalancers[0].ID != fakecloud.DemoHuaweiLoadBalancer || len(hp.LoadBalancers[0].Listeners) != 1 {
+		t.Fatalf("huawei load balancers: %+v", hp.LoadBalancers)
+	}
+	hl := hp.LoadBalancers[0].Listeners[0]
+	if hl.ID != fakecloud.DemoHuaweiListener || hl.Protocol != "TERMINATED_HTTPS" || hl.Port != 443 || hl.Certificate == nil ||
+		!slices.Equal(hl.Certificate.Names, []string{"example.com", "www.example.com"}) || !in5days(hl.Certificate) ||
+		len(hl.SNICertificates) != 1 || !slices.Equal(hl.SNICertificates[0].Names, []string{"api.example.com"}) {
+		t.Fatalf("huawei listener: %+v", hl)
+	}
+	if hl.Certificate.Fingerprint != web.Listeners[0].Certificate.Fingerprint {
+		t.Error("the Huawei listener does not serve the same old example.com certificate")
+	}
+	hbound := map[string]int{}
+	for _, cert := range hp.Certificates {
+		hbound[cert.Name] = cert.BoundBy
+	}
+	if want := map[string]int{"example-com-legacy": 1, "api-example-com-legacy": 1, "not-ours": 0}; !mapsEqual(hbound, want) {
+		t.Errorf("huawei bound-by = %v, want %v", hbound, want)
+	}
+	sl, err := elbClient(t, base, fakecloud.DemoHuaweiProject).ShowListener(&elbmodel.ShowListenerRequest{ListenerId: fakecloud.DemoHuaweiListener})
+	if err != nil || sl.Listener.DefaultTlsContainerRef != hl.Certificate.ID {
+		t.Fatalf("show demo listener: %v", err)
+	}
 }
 
 func mapsEqual(a, b map[string]int) bool {
@@ -399,5 +454,37 @@ func TestAdminRefusesRemoteClients(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Errorf("::1: %d", rec.Code)
+	}
+}
+
+func TestSeedHuaweiValidation(t *testing.T) {
+	is := certstest.Must(t, certstest.Options{DNSNames: []string{"v.example.com"}})
+	cert := fakecloud.SeedCertificate{Ref: "c", CertPEM: string(is.FullchainPEM), KeyPEM: string(is.KeyPEM)}
+	bad := fakecloud.Seed{HuaweiProjects: []fakecloud.SeedHuaweiProject{{
+		Certificates: []fakecloud.SeedHuaweiCertificate{{SeedCertificate: cert}},
+		LoadBalancers: []fakecloud.SeedHuaweiLoadBalancer{{Listeners: []fakecloud.SeedHuaweiListener{
+			{Port: 443, Protocol: "HTTPS", Certificate: "missing"},
+			{Port: 444, Protocol: "TERMINATED_HTTPS", Certificate: "c", SNICertificates: []string{"c"}},
+			{Port: 80, Protocol: "HTTP", Certificate: "c"},
+		}}},
+	}}}
+	err := fakecloud.New().Seed(bad)
+	for _, want := range []string{"project is required", `certificate "missing"`, `SNI certificate "c"`, "only HTTPS"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %q", err, want)
+		}
+	}
+	c := fakecloud.New()
+	good := fakecloud.Seed{HuaweiProjects: []fakecloud.SeedHuaweiProject{{Project: "p1",
+		Certificates: []fakecloud.SeedHuaweiCertificate{{SeedCertificate: cert, Domain: "v.example.com"}},
+		LoadBalancers: []fakecloud.SeedHuaweiLoadBalancer{{Name: "lb", Listeners: []fakecloud.SeedHuaweiListener{
+			{Port: 443, Protocol: "HTTPS", Certificate: "c", SNICertificates: []string{"c"}}}}},
+	}}}
+	if err := c.Seed(good); err != nil {
+		t.Fatal(err)
+	}
+	ls := c.ELB().Listeners("p1")
+	if len(ls) != 1 || ls[0].DefaultTLSContainerRef == "" || !slices.Equal(ls[0].SNIContainerRefs, []string{ls[0].DefaultTLSContainerRef}) {
+		t.Fatalf("seeded listeners %+v", ls)
 	}
 }

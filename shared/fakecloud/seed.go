@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
+	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
 )
 
 // Seed is initial emulator state, JSON-able so `fakecloud serve --seed FILE.json` can load it:
@@ -20,14 +21,50 @@ import (
 //	     {"port":443,"protocol":"https","certificate":"old","extensions":[{"domain":"api.example.com","certificate":"old"}]},
 //	     {"port":80,"protocol":"http"}]}]}],
 //	 "cas_certificates":[{"name":"example-cas","cert_file":"new/fullchain.pem","key_file":"new/privkey.pem"}],
+//	 "huawei_projects":[{"project":"0a1b2c3d4e5f67890a1b2c3d4e5f6789",
+//	   "certificates":[{"ref":"old","name":"example-old","domain":"example.com","cert_file":"old/fullchain.pem","key_file":"old/privkey.pem"}],
+//	   "load_balancers":[{"id":"7d3e0c52-1c5b-4e0b-9a57-2f6b1f3c9a01","name":"web","listeners":[
+//	     {"id":"…","port":443,"protocol":"TERMINATED_HTTPS","certificate":"old","sni_certificates":["old"]}]}]}],
 //	 "buckets":[{"store":"oss","bucket":"certs","objects":[{"key":"site/fullchain.pem","file":"old/fullchain.pem"}]}]}
 //
 // Relative file paths are resolved against BaseDir (LoadSeedFile sets it to the file's directory).
 type Seed struct {
-	Regions         []SeedRegion      `json:"regions"`
-	CASCertificates []SeedCertificate `json:"cas_certificates,omitempty"` // by name; ref is not used
-	Buckets         []SeedBucket      `json:"buckets,omitempty"`
-	BaseDir         string            `json:"-"`
+	Regions         []SeedRegion        `json:"regions"`
+	CASCertificates []SeedCertificate   `json:"cas_certificates,omitempty"` // by name; ref is not used
+	HuaweiProjects  []SeedHuaweiProject `json:"huawei_projects,omitempty"`
+	Buckets         []SeedBucket        `json:"buckets,omitempty"`
+	BaseDir         string              `json:"-"`
+}
+
+// SeedHuaweiProject is the Huawei ELB state of one project.
+type SeedHuaweiProject struct {
+	Project       string                   `json:"project"`
+	Certificates  []SeedHuaweiCertificate  `json:"certificates,omitempty"`
+	LoadBalancers []SeedHuaweiLoadBalancer `json:"load_balancers,omitempty"`
+}
+
+// SeedHuaweiCertificate is an ELB server certificate; Domain is needed to serve as an SNI certificate.
+type SeedHuaweiCertificate struct {
+	SeedCertificate
+	Domain string `json:"domain,omitempty"` // comma-separated, as the ELB API takes it
+}
+
+// SeedHuaweiLoadBalancer is an ELB load balancer with its listeners; an empty ID is generated.
+type SeedHuaweiLoadBalancer struct {
+	ID        string               `json:"id,omitempty"`
+	Name      string               `json:"name,omitempty"`
+	Listeners []SeedHuaweiListener `json:"listeners,omitempty"`
+}
+
+// SeedHuaweiListener is an ELB listener; HTTPS and TERMINATED_HTTPS ones need Certificate
+// (a SeedHuaweiCertificate ref). An empty ID is generated.
+type SeedHuaweiListener struct {
+	ID              string   `json:"id,omitempty"`
+	Name            string   `json:"name,omitempty"`
+	Port            int      `json:"port"`
+	Protocol        string   `json:"protocol"` // HTTPS, TERMINATED_HTTPS, HTTP, TCP, UDP
+	Certificate     string   `json:"certificate,omitempty"`
+	SNICertificates []string `json:"sni_certificates,omitempty"`
 }
 
 // SeedRegion is the SLB state of one region.
@@ -201,6 +238,51 @@ func (s Seed) validate() error {
 			bad("cas_certificates[%d]: give exactly one of cert_pem/cert_file and one of key_pem/key_file", i)
 		}
 	}
+	for i, p := range s.HuaweiProjects {
+		where := fmt.Sprintf("huawei_projects[%d]", i)
+		if p.Project == "" {
+			bad("%s: project is required", where)
+		}
+		refs, hasDomain := map[string]bool{}, map[string]bool{}
+		for j, c := range p.Certificates {
+			ref := c.Ref
+			if ref == "" {
+				ref = c.Name
+			}
+			if ref == "" || refs[ref] {
+				bad("%s.certificates[%d]: ref or name is required and unique", where, j)
+			}
+			refs[ref], hasDomain[ref] = true, c.Domain != ""
+			if !c.onePEMSourceEach() {
+				bad("%s.certificates[%d]: give exactly one of cert_pem/cert_file and one of key_pem/key_file", where, j)
+			}
+		}
+		for j, lb := range p.LoadBalancers {
+			for k, l := range lb.Listeners {
+				lw := fmt.Sprintf("%s.load_balancers[%d].listeners[%d]", where, j, k)
+				if l.Port < 1 || l.Port > 65535 {
+					bad("%s: port %d is invalid", lw, l.Port)
+				}
+				switch strings.ToUpper(l.Protocol) {
+				case "HTTPS", "TERMINATED_HTTPS":
+					if !refs[l.Certificate] {
+						bad("%s: certificate %q is not a certificate ref of project %s", lw, l.Certificate, p.Project)
+					}
+					for _, ref := range l.SNICertificates {
+						if !hasDomain[ref] {
+							bad("%s: SNI certificate %q must be a certificate ref with a domain", lw, ref)
+						}
+					}
+				case "HTTP", "TCP", "UDP":
+					if l.Certificate != "" || len(l.SNICertificates) > 0 {
+						bad("%s: only HTTPS and TERMINATED_HTTPS listeners take certificates", lw)
+					}
+				default:
+					bad("%s: protocol %q must be HTTPS, TERMINATED_HTTPS, HTTP, TCP or UDP", lw, l.Protocol)
+				}
+			}
+		}
+	}
 	for i, b := range s.Buckets {
 		if b.Store != "oss" && b.Store != "s3" || b.Bucket == "" {
 			bad("buckets[%d]: store must be oss or s3 and bucket is required", i)
@@ -262,6 +344,11 @@ func (c *Cloud) Seed(s Seed) error {
 			return fmt.Errorf("fakecloud: seed: CAS certificate %q: %w", sc.Name, err)
 		}
 	}
+	for _, p := range s.HuaweiProjects {
+		if err := c.seedHuawei(s, p); err != nil {
+			return fmt.Errorf("fakecloud: seed: huawei project %s: %w", p.Project, err)
+		}
+	}
 	for _, b := range s.Buckets {
 		c.objects.CreateBucket(b.Store, b.Bucket)
 		for _, o := range b.Objects {
@@ -278,10 +365,47 @@ func (c *Cloud) Seed(s Seed) error {
 	return nil
 }
 
+// seedHuawei adds one Huawei project; certificates go through CreateCertificate's validation.
+func (c *Cloud) seedHuawei(s Seed, p SeedHuaweiProject) error {
+	ids := map[string]string{} // ref → certificate id
+	for _, sc := range p.Certificates {
+		ref := sc.Ref
+		if ref == "" {
+			ref = sc.Name
+		}
+		certPEM, keyPEM, err := s.pems(sc.SeedCertificate)
+		if err == nil {
+			ids[ref], err = c.elb.AddCertificate(p.Project, elbfake.Certificate{Name: sc.Name, Domain: sc.Domain,
+				Certificate: string(certPEM), PrivateKey: string(keyPEM)})
+		}
+		if err != nil {
+			return fmt.Errorf("certificate %q: %w", ref, err)
+		}
+	}
+	for _, lb := range p.LoadBalancers {
+		lbID := c.elb.AddLoadBalancer(p.Project, elbfake.LoadBalancer{ID: lb.ID, Name: lb.Name})
+		for _, l := range lb.Listeners {
+			var sni []string
+			for _, ref := range l.SNICertificates {
+				sni = append(sni, ids[ref])
+			}
+			c.elb.AddListener(p.Project, elbfake.Listener{ID: l.ID, Name: l.Name, LoadBalancerID: lbID, Protocol: l.Protocol,
+				Port: l.Port, DefaultTLSContainerRef: ids[l.Certificate], SNIContainerRefs: sni})
+		}
+	}
+	return nil
+}
+
 // Demo scenario names.
 const (
 	DemoRegion = "cn-hangzhou"
 	DemoBucket = "certs"
+	// DemoHuaweiProject is the Huawei project of the demo scenario.
+	DemoHuaweiProject = "0a1b2c3d4e5f67890a1b2c3d4e5f6789"
+	// DemoHuaweiLoadBalancer and DemoHuaweiListener are the demo ELB load balancer and its
+	// TERMINATED_HTTPS listener.
+	DemoHuaweiLoadBalancer = "7d3e0c52-1c5b-4e0b-9a57-2f6b1f3c9a01"
+	DemoHuaweiListener     = "3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7"
 )
 
 // DemoSeed is the `make demo` scenario, with certificates generated relative to now:
@@ -291,7 +415,11 @@ const (
 //     api.example.com expiring in 5 days;
 //   - lb-demo-shop: HTTPS 443 with the same old example.com certificate, HTTPS 8443 with a
 //     certificate for shop.other.org (unrelated names), and HTTP 80;
-//   - "not-ours": a server certificate someone else uploaded, bound nowhere.
+//   - "not-ours": a server certificate someone else uploaded, bound nowhere;
+//   - Huawei project DemoHuaweiProject: load balancer DemoHuaweiLoadBalancer ("demo-web") with
+//     the TERMINATED_HTTPS 443 listener DemoHuaweiListener serving the same old example.com
+//     certificate (domain "example.com,www.example.com") and, as SNI, the old api.example.com
+//     one; plus "not-ours" there too, bound nowhere.
 func DemoSeed(now time.Time) (Seed, error) {
 	type spec struct {
 		ref, name string
@@ -324,8 +452,21 @@ func DemoSeed(now time.Time) (Seed, error) {
 			{Port: 80, Protocol: "http"},
 		}},
 	}
+	huawei := SeedHuaweiProject{Project: DemoHuaweiProject}
+	for _, sc := range region.Certificates {
+		if sc.Ref == "shop" {
+			continue
+		}
+		huawei.Certificates = append(huawei.Certificates, SeedHuaweiCertificate{SeedCertificate: sc,
+			Domain: map[string]string{"example-old": "example.com,www.example.com", "api-old": "api.example.com"}[sc.Ref]})
+	}
+	huawei.LoadBalancers = []SeedHuaweiLoadBalancer{{ID: DemoHuaweiLoadBalancer, Name: "demo-web", Listeners: []SeedHuaweiListener{
+		{ID: DemoHuaweiListener, Name: "demo-web-https", Port: 443, Protocol: "TERMINATED_HTTPS", Certificate: "example-old",
+			SNICertificates: []string{"api-old"}},
+	}}}
 	return Seed{
-		Regions: []SeedRegion{region},
-		Buckets: []SeedBucket{{Store: "oss", Bucket: DemoBucket}, {Store: "s3", Bucket: DemoBucket}},
+		Regions:        []SeedRegion{region},
+		HuaweiProjects: []SeedHuaweiProject{huawei},
+		Buckets:        []SeedBucket{{Store: "oss", Bucket: DemoBucket}, {Store: "s3", Bucket: DemoBucket}},
 	}, nil
 }

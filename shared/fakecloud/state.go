@@ -2,14 +2,49 @@ package fakecloud
 
 import (
 	"time"
+
+	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
 )
 
 // State is a JSON-able snapshot of the emulated SLB: per region, load balancers with their
 // listeners and SNI domain extensions, and every server certificate with how many bind it;
-// and of the certificates stored in CAS.
+// of the certificates stored in CAS; and of the emulated Huawei ELB, per project.
 type State struct {
 	Regions         []RegionState         `json:"regions"`
 	CASCertificates []CASCertificateState `json:"cas_certificates,omitempty"`
+	HuaweiProjects  []HuaweiProjectState  `json:"huawei_projects,omitempty"`
+}
+
+// HuaweiProjectState is one project of the emulated Huawei ELB.
+type HuaweiProjectState struct {
+	Project       string                    `json:"project"`
+	LoadBalancers []HuaweiLoadBalancerState `json:"load_balancers"`
+	Certificates  []HuaweiCertificateState  `json:"certificates"`
+}
+
+// HuaweiLoadBalancerState is one ELB load balancer with its listeners.
+type HuaweiLoadBalancerState struct {
+	ID        string                `json:"id"`
+	Name      string                `json:"name,omitempty"`
+	Listeners []HuaweiListenerState `json:"listeners"`
+}
+
+// HuaweiListenerState is one ELB listener; Certificate and SNICertificates are set for HTTPS ones.
+type HuaweiListenerState struct {
+	ID              string           `json:"id"`
+	Name            string           `json:"name,omitempty"`
+	Port            int              `json:"port"`
+	Protocol        string           `json:"protocol"`
+	Certificate     *CertificateRef  `json:"certificate,omitempty"`
+	SNICertificates []CertificateRef `json:"sni_certificates,omitempty"`
+}
+
+// HuaweiCertificateState is one ELB certificate of a project.
+type HuaweiCertificateState struct {
+	CertificateRef
+	Type    string `json:"type"`
+	Domain  string `json:"domain"`
+	BoundBy int    `json:"bound_by"` // listener slots (default or SNI) using it
 }
 
 // CASCertificateState is one certificate stored in CAS.
@@ -115,5 +150,49 @@ func (c *Cloud) Snapshot() State {
 		st.CASCertificates = append(st.CASCertificates, CASCertificateState{ID: cc.ID, Name: cc.Name,
 			CommonName: cc.CommonName, Names: names, Fingerprint: cc.Fingerprint, ExpireTime: cc.NotAfter, HasKey: cc.HasKey})
 	}
+	for _, p := range c.elb.State() {
+		st.HuaweiProjects = append(st.HuaweiProjects, huaweiProjectState(p))
+	}
 	return st
+}
+
+func huaweiProjectState(p elbfake.Project) HuaweiProjectState {
+	ps := HuaweiProjectState{Project: p.ID, LoadBalancers: []HuaweiLoadBalancerState{}, Certificates: []HuaweiCertificateState{}}
+	certs := map[string]CertificateRef{}
+	for _, hc := range p.Certificates {
+		names := hc.SubjectAlternativeNames
+		if len(names) == 0 && hc.CommonName != "" {
+			names = []string{hc.CommonName}
+		}
+		if names == nil {
+			names = []string{}
+		}
+		ref := CertificateRef{ID: hc.ID, Name: hc.Name, Fingerprint: hc.Fingerprint, Names: names, ExpireTime: hc.ExpireTime}
+		certs[hc.ID] = ref
+		ps.Certificates = append(ps.Certificates, HuaweiCertificateState{CertificateRef: ref, Type: hc.Type, Domain: hc.Domain, BoundBy: p.References[hc.ID]})
+	}
+	lbIndex := map[string]int{}
+	for _, lb := range p.LoadBalancers {
+		lbIndex[lb.ID] = len(ps.LoadBalancers)
+		ps.LoadBalancers = append(ps.LoadBalancers, HuaweiLoadBalancerState{ID: lb.ID, Name: lb.Name, Listeners: []HuaweiListenerState{}})
+	}
+	for _, l := range p.Listeners {
+		ls := HuaweiListenerState{ID: l.ID, Name: l.Name, Port: l.Port, Protocol: l.Protocol}
+		if ref, ok := certs[l.DefaultTLSContainerRef]; ok {
+			ls.Certificate = &ref
+		}
+		for _, id := range l.SNIContainerRefs {
+			if ref, ok := certs[id]; ok {
+				ls.SNICertificates = append(ls.SNICertificates, ref)
+			}
+		}
+		i, ok := lbIndex[l.LoadBalancerID]
+		if !ok { // a listener seeded without a known load balancer
+			i = len(ps.LoadBalancers)
+			lbIndex[l.LoadBalancerID] = i
+			ps.LoadBalancers = append(ps.LoadBalancers, HuaweiLoadBalancerState{ID: l.LoadBalancerID, Listeners: []HuaweiListenerState{}})
+		}
+		ps.LoadBalancers[i].Listeners = append(ps.LoadBalancers[i].Listeners, ls)
+	}
+	return ps
 }

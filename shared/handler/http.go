@@ -78,6 +78,7 @@ func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Log
 	}
 	rec := h.record(ctx, event.KindWebhook, body)
 	rep := h.rot.Run(ctx, rec, h.clouds(ctx), log.With("webhook_id", id))
+	h.notify(ctx, rep, log)
 	status := statusOf(rep)
 	if status >= 500 {
 		// Standard Webhooks senders retry a failure under the same id: let them.

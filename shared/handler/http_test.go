@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -27,7 +28,7 @@ func withSecret(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.h, err = NewRotate(cfg, slog.New(slog.NewJSONHandler(e.logs, nil))); err != nil {
+	if e.h, err = NewRotate(cfg, slog.New(slog.NewJSONHandler(io.MultiWriter(e.logs, e.tr), nil))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -83,6 +84,7 @@ func (e *env) call(t *testing.T, ev []byte) (int, map[string]any) {
 	if err != nil {
 		t.Fatalf("function error: %v", err)
 	}
+	_, _ = e.tr.Write(append(out, '\n'))
 	var resp HTTPResponse
 	if err := json.Unmarshal(out, &resp); err != nil {
 		t.Fatalf("answer %s", out)

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/certrotate/certrotate/shared/cloud"
 	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/event"
+	"github.com/certrotate/certrotate/shared/notify"
 	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/rotation"
 	"github.com/certrotate/certrotate/shared/webhook"
@@ -30,7 +32,8 @@ type Rotate struct {
 func NewRotate(cfg *config.Rotate, log *slog.Logger) (*Rotate, error) {
 	h := &Rotate{
 		cfg: cfg, log: log, now: time.Now,
-		rot: rotation.New(rotation.Options{Targets: cfg.Targets, DryRun: cfg.DryRun, Concurrency: cfg.Concurrency}),
+		rot: rotation.New(rotation.Options{Targets: cfg.Targets, DryRun: cfg.DryRun, Concurrency: cfg.Concurrency,
+			KeepPrevious: cfg.KeepPrevious, Rollback: cfg.OnPartial == "rollback"}),
 	}
 	if cfg.WebhookSecret != "" {
 		v, err := webhook.NewVerifier([]string{cfg.WebhookSecret}, time.Now)
@@ -59,11 +62,16 @@ func (b Batch) ExitCode() int {
 func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer, error) {
 	log := h.log.With("request_id", entry.RequestID(ctx))
 	ev, err := event.Decode(raw)
+	if event.FromHTTP(err) { // a webhook call that cannot be read is still answered over HTTP (SPEC §5)
+		log.Warn("webhook refused", "error", err.Error())
+		return errorResponse(http.StatusBadRequest, err.Error()), nil
+	}
 	if err != nil {
 		log.Warn("event refused", "error", err.Error())
 		rep := report.New(h.now(), report.Source{})
 		rep.Fail(err, true)
 		rep.Settle(h.now(), false)
+		h.notify(ctx, rep, log)
 		return rep, nil
 	}
 	if ev.HTTP != nil {
@@ -77,6 +85,7 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 			rec = h.record(ctx, rec.Kind, rec.Body)
 		}
 		reports[i] = h.rot.Run(ctx, rec, clouds, log)
+		h.notify(ctx, reports[i], log)
 		retry = retry || reports[i].Retryable
 	}
 	var answer entry.Answer = reports
@@ -112,4 +121,17 @@ func (h *Rotate) record(ctx context.Context, kind event.Kind, body *event.Body) 
 		}
 	}
 	return rec
+}
+
+// notify posts a settled report to ROTATE_NOTIFY_URL, signed with ROTATE_NOTIFY_SECRET, when it
+// is set (SPEC §1, §7). A failure is logged with the run id; it never fails or retries the rotation.
+func (h *Rotate) notify(ctx context.Context, rep *report.Report, log *slog.Logger) {
+	if h.cfg.NotifyURL == "" {
+		return
+	}
+	if err := notify.Post(ctx, nil, h.cfg.NotifyURL, h.cfg.NotifySecret, rep); err != nil {
+		log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", err.Error())
+		return
+	}
+	log.Info("report posted to notify", "run_id", rep.ID)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/leakcheck"
 	"github.com/certrotate/certrotate/shared/report"
 )
 
@@ -26,6 +28,7 @@ type env struct {
 	cloud *fakecloud.Cloud
 	fresh *certstest.Issued
 	logs  *bytes.Buffer
+	tr    io.Writer // scanned for key material and secrets (leakcheck)
 	h     *Rotate
 }
 
@@ -62,7 +65,8 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{cloud: c, logs: &bytes.Buffer{},
 		fresh: certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})}
-	if e.h, err = NewRotate(cfg, slog.New(slog.NewJSONHandler(e.logs, nil))); err != nil {
+	e.tr = leakcheck.Writer(t, secret, string(e.fresh.KeyPEM), string(old.KeyPEM))
+	if e.h, err = NewRotate(cfg, slog.New(slog.NewJSONHandler(io.MultiWriter(e.logs, e.tr), nil))); err != nil {
 		t.Fatal(err)
 	}
 	c.ResetCalls()
@@ -76,6 +80,7 @@ func (e *env) invoke(t *testing.T, payload []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, _ = e.tr.Write(append(out, '\n'))
 	var got map[string]any
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("answer is not a JSON object: %s", out)
@@ -209,7 +214,11 @@ func TestBadEventsAreReportedNotRetried(t *testing.T) {
 			if err != nil {
 				t.Fatalf("a bad event made the invocation fail (the platform would retry it): %v", err)
 			}
-			if got["status"] != report.Failed || got["error"] == "" {
+			if code, ok := got["statusCode"]; ok { // an HTTP request is answered over HTTP (SPEC §5)
+				if body, _ := got["body"].(string); code != float64(400) || !strings.Contains(body, `"error"`) {
+					t.Fatalf("answer %v", got)
+				}
+			} else if got["status"] != report.Failed || got["error"] == "" {
 				t.Fatalf("answer %v", got)
 			}
 			if n := len(e.cloud.Calls()); n != 0 {

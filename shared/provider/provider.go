@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/certs"
 )
@@ -21,9 +22,48 @@ type Provider interface {
 	// Deploy makes slot serve b and returns the id of the certificate now bound. It uploads b at
 	// most once per region per run, reusing a certificate whose fingerprint already matches, so
 	// calling it again with the same b (a redelivered event) changes nothing and uploads nothing.
+	// When two invocations upload the same certificate at once, each lists again after its upload
+	// and binds the earliest created of the copies this project uploaded (ties: lowest id), then
+	// deletes its own copy if it lost, so both end on one certificate.
 	// It is safe for concurrent use and stops when ctx is done.
 	Deploy(ctx context.Context, slot Slot, b *certs.Bundle) (certificateID string, err error)
+
+	// Bound reads back what slot serves now, to verify a binding. It makes no mutating call.
+	Bound(ctx context.Context, slot Slot) (Bound, error)
 }
+
+// Rebinder is a Provider that can roll a slot back.
+type Rebinder interface {
+	// Rebind makes slot serve certificate id again: the rollback of a Deploy, with the id
+	// Discover reported as slot.Current.ID. A slot that cannot be rolled back (a certificate
+	// updated in place) answers a Permanent error and changes nothing.
+	Rebind(ctx context.Context, slot Slot, certificateID string) error
+}
+
+// Cleaner is a Provider that can delete the certificates this project uploaded.
+type Cleaner interface {
+	// Owned lists the certificates this project uploaded in region (recognised by the name it
+	// gives them). region is one that a Discover of this run returned slots in.
+	Owned(ctx context.Context, region string) ([]Owned, error)
+
+	// Delete deletes certificate id in region. It refuses, with a Permanent error and no
+	// mutating call, a certificate this project did not upload. The cloud refuses one that a
+	// listener or SNI domain still serves: Delete then returns an error wrapping ErrInUse.
+	Delete(ctx context.Context, region, certificateID string) error
+}
+
+// Owned is a certificate this project uploaded.
+type Owned struct {
+	ID          string
+	Name        string
+	Fingerprint string    // SHA-1 of the leaf, as certs.NormalizeFingerprint gives it
+	Names       []string  // DNS names it covers (common name and SANs), lower-case
+	Created     time.Time // when the cloud created it; zero when unknown
+}
+
+// ErrInUse is wrapped by the error Delete returns when the cloud refuses to delete a certificate
+// that something still serves.
+var ErrInUse = errors.New("certificate is in use")
 
 // Slot is one concrete place that serves a certificate: an SLB listener's default certificate,
 // an SLB domain extension, a Huawei ELB certificate or listener.

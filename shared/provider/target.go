@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Provider names accepted in ROTATE_TARGETS.
@@ -31,8 +32,12 @@ type Target struct {
 }
 
 var (
-	regionRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
-	domainRE = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
+	// Both are compiled when first used, not at start: notify never uses them, and domainRE is
+	// the costliest of our regexps.
+	regionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`) })
+	domainRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
+	})
 )
 
 // ParseTargets decodes and validates ROTATE_TARGETS. It reports every problem at once, each
@@ -68,7 +73,7 @@ func ParseTargets(raw string) ([]Target, error) {
 			t.Name = t.defaultName()
 		}
 		if j, dup := seen[t.Name]; dup {
-			problems = append(problems, fmt.Errorf("ROTATE_TARGETS[%d]: name %q is already used by element %d", i, t.Name, j))
+			problems = append(problems, fmt.Errorf("ROTATE_TARGETS[%d]: name %s is already used by element %d", i, short(t.Name), j))
 		}
 		seen[t.Name] = i
 	}
@@ -85,15 +90,15 @@ func (t *Target) problems() []string {
 	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	if t.Region == "" {
 		add("region: is required")
-	} else if !regionRE.MatchString(t.Region) {
-		add("region: %q is not a region id such as cn-hangzhou", t.Region)
+	} else if !regionRE().MatchString(t.Region) {
+		add("region: %s is not a region id such as cn-hangzhou", short(t.Region))
 	}
-	if t.Domain != "" && !domainRE.MatchString(t.Domain) {
-		add("domain: %q is not a DNS name", t.Domain)
+	if t.Domain != "" && !domainRE().MatchString(t.Domain) {
+		add("domain: %s is not a DNS name", short(t.Domain))
 	}
 	for j, m := range t.Match {
-		if !domainRE.MatchString(m) {
-			add("match[%d]: %q is not a DNS name or wildcard", j, m)
+		if !domainRE().MatchString(m) {
+			add("match[%d]: %s is not a DNS name or wildcard", j, short(m))
 		}
 	}
 	if t.Name != "" && len(t.Name) > 128 {
@@ -101,7 +106,7 @@ func (t *Target) problems() []string {
 	}
 	unexpected := func(field string, set bool) {
 		if set {
-			add("%s: not used by provider %q", field, t.Provider)
+			add("%s: not used by provider %s", field, short(t.Provider))
 		}
 	}
 	switch t.Provider {
@@ -133,9 +138,17 @@ func (t *Target) problems() []string {
 	case "":
 		add("provider: is required (%q or %q)", AliSLB, HuaweiELB)
 	default:
-		add("provider: %q is not supported (%q or %q)", t.Provider, AliSLB, HuaweiELB)
+		add("provider: %s is not supported (%q or %q)", short(t.Provider), AliSLB, HuaweiELB)
 	}
 	return out
+}
+
+// short quotes an operator's value for a message, cut to 64 bytes: a huge value is not echoed whole.
+func short(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(strings.ToValidUTF8(s[:64], "")) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // defaultName is a readable name built from the fields, e.g. "alislb/cn-hangzhou/lb-1:443/a.example.com".

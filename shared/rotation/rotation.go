@@ -41,7 +41,17 @@ type Options struct {
 	Targets     []provider.Target
 	DryRun      bool
 	Concurrency int // targets discovered and slots deployed at once
-	Now         func() time.Time
+	// KeepPrevious is how many unused certificates this project uploaded to keep per
+	// certificate lineage (same names) for rollback; 0 keeps none.
+	KeepPrevious int
+	// Rollback rebinds what a run changed when another of its bindings failed
+	// (ROTATE_ON_PARTIAL=rollback); otherwise successes stay and the run is partial.
+	Rollback bool
+	// Reserve is the time kept back before the invocation's deadline: no work starts after it,
+	// so that the report can still be returned and posted. Zero means 10 % of the time left, at
+	// most 3 s.
+	Reserve time.Duration
+	Now     func() time.Time
 }
 
 // Rotator runs rotations. It is safe for concurrent use.
@@ -95,9 +105,21 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 	log.Info("certificate valid", "common_name", info.CommonName, "dns_names", info.DNSNames,
 		"fingerprint_sha256", info.FingerprintSHA256, "not_after", info.NotAfter, "targets", len(targets))
 
-	slots, failed := r.discover(ctx, targets, clouds, log)
+	work, cancel := r.workContext(ctx)
+	defer cancel()
+	slots, failed := r.discover(work, targets, clouds, log)
 	rep.Targets = append(rep.Targets, failed...)
-	rep.Targets = append(rep.Targets, r.deploy(ctx, slots, b, clouds, log)...)
+	results := r.deploy(work, slots, b, clouds, log)
+	if r.opt.Rollback && !r.opt.DryRun && len(failed)+countFailed(results) > 0 {
+		r.rollback(work, slots, results, clouds, log, rep)
+	}
+	for _, res := range results {
+		rep.Targets = append(rep.Targets, res.Target)
+	}
+	if !r.opt.DryRun && len(failed)+countFailed(results) == 0 {
+		r.converge(work, results, b, clouds, log)
+		r.cleanup(work, slots, results, b, clouds, log)
+	}
 	for _, t := range rep.Targets {
 		if t.Status == report.TargetFailed && t.Retryable {
 			rep.Retryable = true
@@ -196,13 +218,22 @@ func (r *Rotator) discover(ctx context.Context, targets []provider.Target, cloud
 	return outSlots, outFailed
 }
 
-// deploy decides, for each slot, whether it takes the certificate, and deploys it where it does.
-func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []report.Target {
-	out := make([]report.Target, len(slots))
+// result is what deploying to one slot did.
+type result struct {
+	report.Target
+	slot    provider.Slot
+	changed bool // this run rebound the slot
+}
+
+// deploy decides, for each slot, whether it takes the certificate, deploys it where it does, and
+// reads every binding back.
+func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []result {
+	out := make([]result, len(slots))
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.each(len(slots), func(i int) {
 		s := slots[i]
-		t := report.Target{Name: s.Name, Provider: s.Target.Provider}
+		res := result{Target: report.Target{Name: s.Name, Provider: s.Target.Provider}, slot: s}
+		t := &res.Target
 		status, reason := decide(s, b, fp)
 		t.Status, t.Reason = status, reason
 		switch status {
@@ -215,9 +246,17 @@ func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bu
 				t.Status = report.TargetWouldRotate
 				break
 			}
+			if err := ctx.Err(); err != nil {
+				t.Status, t.Error, t.Retryable = report.TargetFailed, "not started: "+stopReason(err), true
+				break
+			}
 			p, err := clouds.Provider(s.Target.Provider)
 			if err == nil {
+				res.changed = true
 				t.CertificateID, err = p.Deploy(ctx, s, b)
+			}
+			if err == nil {
+				err = verify(ctx, p, s, t.CertificateID)
 			}
 			if err != nil {
 				t.Status, t.Error, t.Retryable = report.TargetFailed, err.Error(), !provider.IsPermanent(err)
@@ -225,9 +264,55 @@ func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bu
 		}
 		log.Info("target", "target", t.Name, "status", t.Status, "reason", t.Reason,
 			"certificate_id", t.CertificateID, "previous_certificate_id", t.PreviousCertificateID, "error", t.Error)
-		out[i] = t
+		out[i] = res
 	})
 	return out
+}
+
+// verify reads slot back and checks that it serves certificate id.
+func verify(ctx context.Context, p provider.Provider, s provider.Slot, id string) error {
+	got, err := p.Bound(ctx, s)
+	if err != nil {
+		return fmt.Errorf("reading the binding back: %w", err)
+	}
+	if got.ID != id {
+		return fmt.Errorf("read back: serves certificate %q, not %q", got.ID, id)
+	}
+	return nil
+}
+
+func countFailed(results []result) int {
+	n := 0
+	for _, res := range results {
+		if res.Status == report.TargetFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// workContext is ctx with its deadline moved Reserve earlier, so that no work starts when the
+// platform is about to stop the function.
+func (r *Rotator) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := r.opt.Reserve
+	if reserve <= 0 {
+		reserve = min(deadline.Sub(r.opt.Now())/10, 3*time.Second)
+	}
+	return context.WithDeadlineCause(ctx, deadline.Add(-reserve), errDeadlineNear)
+}
+
+var errDeadlineNear = errors.New("the invocation's deadline is near")
+
+// stopReason says why work stopped.
+func stopReason(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errDeadlineNear.Error()
+	}
+	return err.Error()
 }
 
 // decide applies SPEC §6: a slot takes the certificate only if it covers the target's "match"

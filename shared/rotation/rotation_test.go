@@ -2,7 +2,6 @@ package rotation_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/certrotate/certrotate/shared/event"
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/leakcheck"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/rotation"
@@ -62,7 +62,7 @@ func newWorld(t *testing.T, targets string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, CASEndpoint: url, Concurrency: 4}
+	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, CASEndpoint: url, Concurrency: 4, QPS: 1000}
 	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
 	c.ResetCalls()
 	return w
@@ -72,7 +72,7 @@ func (w *world) run(t *testing.T, rec event.Record, dryRun bool) *report.Report 
 	t.Helper()
 	r := rotation.New(rotation.Options{Targets: w.cfg.Targets, DryRun: dryRun, Concurrency: 4})
 	clouds := cloud.New(w.cfg, cloud.Alibaba{AccessKeyID: fakecore.DefaultAccessKeyID, AccessKeySecret: fakecore.DefaultAccessKeySecret})
-	return r.Run(context.Background(), rec, clouds, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return r.Run(context.Background(), rec, clouds, slog.New(slog.NewJSONHandler(leakcheck.Writer(t, string(w.fresh.KeyPEM)), nil)))
 }
 
 func inline(is *certstest.Issued, targets ...string) event.Record {

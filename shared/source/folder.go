@@ -78,12 +78,13 @@ func ResolveSymlink(ctx context.Context, b Bucket, bucket, key string) (string, 
 	return target, nil
 }
 
-var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+// bucketRE is compiled when first used, not at start.
+var bucketRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`) })
 
 // CheckBucket refuses names that no OSS or S3 bucket can have (3–63 characters: lower-case
 // letters, digits, "-" and "."; a letter or digit at each end), before any call is made.
 func CheckBucket(bucket string) error {
-	if !bucketRE.MatchString(bucket) {
+	if !bucketRE().MatchString(bucket) {
 		return fmt.Errorf("%w: bucket name %q is not valid (3-63 lower-case letters, digits, - and .)", ErrBadKey, bucket)
 	}
 	return nil

@@ -42,6 +42,23 @@ func (l *Log) Calls() []Call {
 	return append([]Call(nil), l.calls...)
 }
 
+// Len returns how many calls the log holds.
+func (l *Log) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.calls)
+}
+
+// Since returns a copy of the calls from index i on (i as Len returned it before them).
+func (l *Log) Since(i int) []Call {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i > len(l.calls) {
+		i = len(l.calls)
+	}
+	return append([]Call(nil), l.calls[i:]...)
+}
+
 // Reset forgets every call.
 func (l *Log) Reset() {
 	l.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
+	"golang.org/x/time/rate"
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/provider"
@@ -24,6 +25,9 @@ import (
 // NamePrefix starts the name of every server certificate this project uploads; it is how a
 // certificate is recognised as ours.
 const NamePrefix = "certrotate-"
+
+// DefaultQPS is the default bound on SLB API calls per second (ROTATE_QPS).
+const DefaultQPS = 20
 
 // Config configures the provider.
 type Config struct {
@@ -35,6 +39,9 @@ type Config struct {
 	AccessKeyID, AccessKeySecret, SecurityToken string
 	// Concurrency bounds the calls in flight per region.
 	Concurrency int
+	// QPS bounds the SLB API calls per second of this provider, all regions and retries included
+	// (ROTATE_QPS): a token bucket with a burst of one. Zero or less: DefaultQPS.
+	QPS float64
 	// Timeout bounds one HTTP call.
 	Timeout time.Duration
 	// Retry is the policy for throttling, 5xx and network errors.
@@ -49,6 +56,7 @@ func NewDefaultConfig() Config {
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
 		Concurrency:     8,
+		QPS:             DefaultQPS,
 		Timeout:         10 * time.Second,
 		Retry:           retry.Default,
 	}
@@ -59,6 +67,9 @@ type Provider struct {
 	cfg    Config
 	scheme string
 	domain string // host[:port] when Endpoint is set
+
+	limiter *rate.Limiter // every attempt of every call waits on it
+	reads   memo          // discovery reads of this run (discover.go)
 
 	mu      sync.Mutex
 	regions map[string]*region
@@ -90,6 +101,10 @@ func New(cfg Config) (*Provider, error) {
 	if p.cfg.Timeout <= 0 {
 		p.cfg.Timeout = 10 * time.Second
 	}
+	if p.cfg.QPS <= 0 {
+		p.cfg.QPS = DefaultQPS
+	}
+	p.limiter = rate.NewLimiter(rate.Limit(p.cfg.QPS), 1)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("alislb: %s", strings.Join(problems, "; "))
 	}
@@ -107,11 +122,15 @@ type region struct {
 
 	uploadMu sync.Mutex
 	uploaded map[string]string // SHA-1 fingerprint → certificate id bound in this run
+
+	latestMu sync.Mutex
+	latest   map[string]serverCert // by id, as the latest listing showed them
 }
 
 type serverCert struct {
 	id, name, fingerprint string
 	names                 []string
+	created               time.Time
 }
 
 func (p *Provider) region(id string) *region {
@@ -143,12 +162,25 @@ func (p *Provider) call(ctx context.Context, r *region, action string, fn func(*
 			return provider.Permanent(err)
 		}
 	}
-	err := retry.Do(ctx, p.cfg.Retry, retryable, func() error { return fn(c) })
+	err := retry.Do(ctx, p.cfg.Retry, retryable, func() error {
+		if err := p.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The next slot the rate limit allows is past the deadline.
+			return fmt.Errorf("rate limit (%v calls/s): %w", p.cfg.QPS, context.DeadlineExceeded)
+		}
+		return fn(c)
+	})
 	if err != nil {
 		return wrap(action, err)
 	}
 	return nil
 }
+
+// endpointMapOnce fills the SDK's endpoint table before any client is made: the SDK fills it
+// lazily, unguarded, on every NewClientWithOptions, which races when clients are made at once.
+var endpointMapOnce sync.Once
 
 func (p *Provider) newClient(regionID string) (*slb.Client, error) {
 	var cred credentials.CredentialsProvider
@@ -158,6 +190,7 @@ func (p *Provider) newClient(regionID string) (*slb.Client, error) {
 		cred = credentials.NewStaticAKCredentialsProvider(p.cfg.AccessKeyID, p.cfg.AccessKeySecret)
 	}
 	cfg := sdk.NewConfig().WithScheme(p.scheme).WithAutoRetry(false).WithTimeout(p.cfg.Timeout)
+	endpointMapOnce.Do(func() { slb.GetEndpointMap() })
 	c, err := slb.NewClientWithOptions(regionID, cfg, cred)
 	if err != nil {
 		return nil, fmt.Errorf("client for %s: %w", regionID, err)
@@ -189,11 +222,17 @@ func (p *Provider) listServerCerts(ctx context.Context, r *region) (map[string]s
 		return nil, err
 	}
 	out := make(map[string]serverCert, len(resp.ServerCertificates.ServerCertificate))
+	defer func() {
+		r.latestMu.Lock()
+		r.latest = out
+		r.latestMu.Unlock()
+	}()
 	for _, sc := range resp.ServerCertificates.ServerCertificate {
 		names := append([]string{sc.CommonName}, sc.SubjectAlternativeNames.SubjectAlternativeName...)
 		out[sc.ServerCertificateId] = serverCert{
 			id: sc.ServerCertificateId, name: sc.ServerCertificateName,
 			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: dnsNames(names),
+			created: time.UnixMilli(sc.CreateTimeStamp),
 		}
 	}
 	return out, nil

@@ -276,7 +276,7 @@ func TestRetriesStopAtAttemptsAndAreNotPermanent(t *testing.T) {
 	if err == nil || provider.IsPermanent(err) || ErrorCode(err) != "Throttling.User" {
 		t.Fatalf("want a retryable Throttling.User error, got %v (permanent %v)", err, provider.IsPermanent(err))
 	}
-	if n := len(w.cloud.Calls()); n != 4 {
+	if n := strings.Count(strings.Join(w.actions(false), " "), "DescribeLoadBalancerHTTPSListenerAttribute"); n != 4 {
 		t.Fatalf("%d attempts, want 4", n)
 	}
 }

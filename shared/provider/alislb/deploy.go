@@ -21,8 +21,13 @@ func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bund
 	if err != nil {
 		return "", err
 	}
+	return id, p.bind(ctx, r, slot, id)
+}
+
+// bind makes slot serve certificate id.
+func (p *Provider) bind(ctx context.Context, r *region, slot provider.Slot, id string) error {
 	if slot.DomainExtensionID != "" {
-		err = p.call(ctx, r, "SetDomainExtensionAttribute", func(c *slb.Client) error {
+		return p.call(ctx, r, "SetDomainExtensionAttribute", func(c *slb.Client) error {
 			req := slb.CreateSetDomainExtensionAttributeRequest()
 			req.RegionId = r.id
 			req.DomainExtensionId = slot.DomainExtensionID
@@ -30,25 +35,21 @@ func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bund
 			_, err := c.SetDomainExtensionAttribute(req)
 			return err
 		})
-	} else {
-		err = p.call(ctx, r, "SetLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
-			req := slb.CreateSetLoadBalancerHTTPSListenerAttributeRequest()
-			req.RegionId = r.id
-			req.LoadBalancerId = slot.LoadBalancerID
-			req.ListenerPort = requests.NewInteger(slot.ListenerPort)
-			req.ServerCertificateId = id
-			_, err := c.SetLoadBalancerHTTPSListenerAttribute(req)
-			return err
-		})
 	}
-	if err != nil {
-		return id, err
-	}
-	return id, nil
+	return p.call(ctx, r, "SetLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
+		req := slb.CreateSetLoadBalancerHTTPSListenerAttributeRequest()
+		req.RegionId = r.id
+		req.LoadBalancerId = slot.LoadBalancerID
+		req.ListenerPort = requests.NewInteger(slot.ListenerPort)
+		req.ServerCertificateId = id
+		_, err := c.SetLoadBalancerHTTPSListenerAttribute(req)
+		return err
+	})
 }
 
 // upload returns the id of a server certificate in r holding b, uploading b only if the region
-// has none with its fingerprint. Concurrent calls for one region upload once.
+// has none with its fingerprint. Concurrent calls for one region upload once; concurrent
+// invocations converge on one copy (see provider.Provider.Deploy).
 func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (string, error) {
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.uploadMu.Lock()
@@ -79,24 +80,53 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 	if err != nil {
 		return "", err
 	}
-	r.uploaded[fp] = resp.ServerCertificateId
-	return resp.ServerCertificateId, nil
+	id := resp.ServerCertificateId
+	// Another invocation may have uploaded the same certificate meanwhile, or a retried upload
+	// may have landed twice: everyone binds the earliest copy, and the others go.
+	if list, err = p.listServerCerts(ctx, r); err == nil {
+		if best := reusable(list, fp); best != "" {
+			id = best
+		}
+		for _, sc := range list {
+			if sc.id != id && sc.fingerprint == fp && strings.HasPrefix(sc.name, NamePrefix) {
+				// Best effort: a copy someone already bound is refused by SLB and stays.
+				_ = p.Delete(ctx, r.id, sc.id)
+			}
+		}
+	}
+	r.uploaded[fp] = id
+	return id, nil
 }
 
-// reusable picks, among the certificates with fingerprint fp, ours first, then the lowest id,
-// so that every run choosing among duplicates chooses the same one.
+// reusable picks, among the certificates with fingerprint fp, ours first (the earliest created,
+// then the lowest id), then anyone's with the lowest id, so that every invocation choosing among
+// duplicates chooses the same one.
 func reusable(list map[string]serverCert, fp string) string {
-	best := ""
-	for id, sc := range list {
+	var best *serverCert
+	for _, sc := range list {
 		if sc.fingerprint != fp {
 			continue
 		}
-		ours, bestOurs := strings.HasPrefix(sc.name, NamePrefix), best != "" && strings.HasPrefix(list[best].name, NamePrefix)
-		if best == "" || (ours && !bestOurs) || (ours == bestOurs && id < best) {
-			best = id
+		if best == nil || before(sc, *best) {
+			best = &sc
 		}
 	}
-	return best
+	if best == nil {
+		return ""
+	}
+	return best.id
+}
+
+// before orders candidate certificates: ours before foreign, earlier before later, then by id.
+func before(a, b serverCert) bool {
+	aOurs, bOurs := strings.HasPrefix(a.name, NamePrefix), strings.HasPrefix(b.name, NamePrefix)
+	switch {
+	case aOurs != bOurs:
+		return aOurs
+	case aOurs && !a.created.Equal(b.created):
+		return a.created.Before(b.created)
+	}
+	return a.id < b.id
 }
 
 var nameUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -18,9 +18,16 @@ const (
 	listenerBatch = 10  // load balancer ids per DescribeLoadBalancerListeners call
 )
 
-// Discover implements provider.Provider.
+// Discover implements provider.Provider. The region's certificate list, which tells what each
+// slot serves, is fetched alongside the listeners rather than after them.
 func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.Slot, error) {
 	r := p.region(t.Region)
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		_, _ = p.serverCerts(ctx, r) // its error, if any, is met again below
+	}()
+	defer func() { <-listed }()
 	var (
 		slots []provider.Slot
 		err   error
@@ -49,15 +56,19 @@ func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.
 
 // discoverListener resolves a target naming one listener, and optionally one SNI domain on it.
 func (p *Provider) discoverListener(ctx context.Context, r *region, t provider.Target) ([]provider.Slot, error) {
-	var resp *slb.DescribeLoadBalancerHTTPSListenerAttributeResponse
-	err := p.call(ctx, r, "DescribeLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
-		req := slb.CreateDescribeLoadBalancerHTTPSListenerAttributeRequest()
-		req.RegionId = r.id
-		req.LoadBalancerId = t.LoadBalancerID
-		req.ListenerPort = requests.NewInteger(t.ListenerPort)
-		var err error
-		resp, err = c.DescribeLoadBalancerHTTPSListenerAttribute(req)
-		return err
+	key := fmt.Sprintf("DescribeLoadBalancerHTTPSListenerAttribute %s %s:%d", r.id, t.LoadBalancerID, t.ListenerPort)
+	resp, err := remember(ctx, &p.reads, key, func() (*slb.DescribeLoadBalancerHTTPSListenerAttributeResponse, error) {
+		var resp *slb.DescribeLoadBalancerHTTPSListenerAttributeResponse
+		err := p.call(ctx, r, "DescribeLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
+			req := slb.CreateDescribeLoadBalancerHTTPSListenerAttributeRequest()
+			req.RegionId = r.id
+			req.LoadBalancerId = t.LoadBalancerID
+			req.ListenerPort = requests.NewInteger(t.ListenerPort)
+			var err error
+			resp, err = c.DescribeLoadBalancerHTTPSListenerAttribute(req)
+			return err
+		})
+		return resp, err
 	})
 	if err != nil {
 		return nil, err
@@ -80,17 +91,20 @@ func (p *Provider) discoverListener(ctx context.Context, r *region, t provider.T
 // loadBalancerIDs lists every load balancer of the region, fetching pages after the first in parallel.
 func (p *Provider) loadBalancerIDs(ctx context.Context, r *region) ([]string, error) {
 	page := func(n int) (*slb.DescribeLoadBalancersResponse, error) {
-		var resp *slb.DescribeLoadBalancersResponse
-		err := p.call(ctx, r, "DescribeLoadBalancers", func(c *slb.Client) error {
-			req := slb.CreateDescribeLoadBalancersRequest()
-			req.RegionId = r.id
-			req.PageNumber = requests.NewInteger(n)
-			req.PageSize = requests.NewInteger(pageSize)
-			var err error
-			resp, err = c.DescribeLoadBalancers(req)
-			return err
+		key := fmt.Sprintf("DescribeLoadBalancers %s page %d", r.id, n)
+		return remember(ctx, &p.reads, key, func() (*slb.DescribeLoadBalancersResponse, error) {
+			var resp *slb.DescribeLoadBalancersResponse
+			err := p.call(ctx, r, "DescribeLoadBalancers", func(c *slb.Client) error {
+				req := slb.CreateDescribeLoadBalancersRequest()
+				req.RegionId = r.id
+				req.PageNumber = requests.NewInteger(n)
+				req.PageSize = requests.NewInteger(pageSize)
+				var err error
+				resp, err = c.DescribeLoadBalancers(req)
+				return err
+			})
+			return resp, err
 		})
-		return resp, err
 	}
 	first, err := page(1)
 	if err != nil {
@@ -101,7 +115,7 @@ func (p *Provider) loadBalancerIDs(ctx context.Context, r *region) ([]string, er
 		return nil, nil
 	}
 	pages[0] = first
-	if err := parallel(ctx, len(pages)-1, func(i int) error {
+	if err := p.parallel(len(pages)-1, func(i int) error {
 		var err error
 		pages[i+1], err = page(i + 2)
 		return err
@@ -117,75 +131,86 @@ func (p *Provider) loadBalancerIDs(ctx context.Context, r *region) ([]string, er
 	return ids, nil
 }
 
-// discoverLoadBalancers resolves every HTTPS listener and domain extension of the given load balancers.
+// discoverLoadBalancers resolves every HTTPS listener and domain extension of the given load
+// balancers. Each batch's listeners are asked for their domain extensions as soon as the batch
+// is listed, without waiting for the other batches.
 func (p *Provider) discoverLoadBalancers(ctx context.Context, r *region, t provider.Target, ids []string) ([]provider.Slot, error) {
 	var batches [][]string
 	for len(ids) > 0 {
 		n := min(listenerBatch, len(ids))
 		batches, ids = append(batches, ids[:n]), ids[n:]
 	}
-	listeners := make([][]slb.ListenerInDescribeLoadBalancerListeners, len(batches))
-	if err := parallel(ctx, len(batches), func(i int) error {
-		var err error
-		listeners[i], err = p.httpsListeners(ctx, r, batches[i])
-		return err
+	perBatch := make([][][]provider.Slot, len(batches))
+	if err := p.parallel(len(batches), func(b int) error {
+		listeners, err := p.httpsListeners(ctx, r, batches[b])
+		if err != nil {
+			return err
+		}
+		perBatch[b] = make([][]provider.Slot, len(listeners))
+		return p.parallel(len(listeners), func(i int) error {
+			var err error
+			perBatch[b][i], err = p.listenerSlots(ctx, r, t, listeners[i])
+			return err
+		})
 	}); err != nil {
 		return nil, err
 	}
-	var flat []slb.ListenerInDescribeLoadBalancerListeners
-	for _, ls := range listeners {
-		flat = append(flat, ls...)
+	var slots []provider.Slot
+	listeners := 0
+	for _, batch := range perBatch {
+		listeners += len(batch)
+		for _, s := range batch {
+			slots = append(slots, s...)
+		}
 	}
-	if t.LoadBalancerID != "" && len(flat) == 0 {
+	if t.LoadBalancerID != "" && listeners == 0 {
 		// An unknown load balancer and one without HTTPS listeners look alike here; ask.
 		if err := p.checkLoadBalancer(ctx, r, t.LoadBalancerID); err != nil {
 			return nil, err
 		}
 	}
-	perListener := make([][]provider.Slot, len(flat))
-	if err := parallel(ctx, len(flat), func(i int) error {
-		l := flat[i]
-		def := provider.Slot{Target: t, Region: r.id, LoadBalancerID: l.LoadBalancerId, ListenerPort: l.ListenerPort,
-			Current: provider.Bound{ID: l.HTTPSListenerConfig.ServerCertificateId}}
-		def.Name = slotName(t, def)
-		exts, err := p.domainExtensions(ctx, r, l.LoadBalancerId, l.ListenerPort)
-		if err != nil {
-			return err
-		}
-		out := []provider.Slot{def}
-		for _, e := range exts {
-			s := def
-			s.Domain, s.DomainExtensionID, s.Current = strings.ToLower(e.Domain), e.DomainExtensionId, provider.Bound{ID: e.ServerCertificateId}
-			s.Name = slotName(t, s)
-			out = append(out, s)
-		}
-		perListener[i] = out
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	var slots []provider.Slot
-	for _, s := range perListener {
-		slots = append(slots, s...)
-	}
 	return slots, nil
 }
 
+// listenerSlots is the listener's default certificate slot followed by one slot per SNI domain.
+func (p *Provider) listenerSlots(ctx context.Context, r *region, t provider.Target, l slb.ListenerInDescribeLoadBalancerListeners) ([]provider.Slot, error) {
+	def := provider.Slot{Target: t, Region: r.id, LoadBalancerID: l.LoadBalancerId, ListenerPort: l.ListenerPort,
+		Current: provider.Bound{ID: l.HTTPSListenerConfig.ServerCertificateId}}
+	def.Name = slotName(t, def)
+	exts, err := p.domainExtensions(ctx, r, l.LoadBalancerId, l.ListenerPort)
+	if err != nil {
+		return nil, err
+	}
+	out := []provider.Slot{def}
+	for _, e := range exts {
+		s := def
+		s.Domain, s.DomainExtensionID, s.Current = strings.ToLower(e.Domain), e.DomainExtensionId, provider.Bound{ID: e.ServerCertificateId}
+		s.Name = slotName(t, s)
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// httpsListeners lists the HTTPS listeners of lbs, following NextToken (each page needs the last).
 func (p *Provider) httpsListeners(ctx context.Context, r *region, lbs []string) ([]slb.ListenerInDescribeLoadBalancerListeners, error) {
 	var out []slb.ListenerInDescribeLoadBalancerListeners
 	token := ""
 	for {
-		var resp *slb.DescribeLoadBalancerListenersResponse
-		err := p.call(ctx, r, "DescribeLoadBalancerListeners", func(c *slb.Client) error {
-			req := slb.CreateDescribeLoadBalancerListenersRequest()
-			req.RegionId = r.id
-			req.LoadBalancerId = &lbs
-			req.ListenerProtocol = "https"
-			req.MaxResults = requests.NewInteger(100)
-			req.NextToken = token
-			var err error
-			resp, err = c.DescribeLoadBalancerListeners(req)
-			return err
+		key := fmt.Sprintf("DescribeLoadBalancerListeners %s %s %q", r.id, strings.Join(lbs, ","), token)
+		resp, err := remember(ctx, &p.reads, key, func() (*slb.DescribeLoadBalancerListenersResponse, error) {
+			var resp *slb.DescribeLoadBalancerListenersResponse
+			err := p.call(ctx, r, "DescribeLoadBalancerListeners", func(c *slb.Client) error {
+				req := slb.CreateDescribeLoadBalancerListenersRequest()
+				req.RegionId = r.id
+				req.LoadBalancerId = &lbs
+				req.ListenerProtocol = "https"
+				req.MaxResults = requests.NewInteger(100)
+				req.NextToken = token
+				var err error
+				resp, err = c.DescribeLoadBalancerListeners(req)
+				return err
+			})
+			return resp, err
 		})
 		if err != nil {
 			return nil, err
@@ -203,14 +228,17 @@ func (p *Provider) httpsListeners(ctx context.Context, r *region, lbs []string) 
 }
 
 func (p *Provider) checkLoadBalancer(ctx context.Context, r *region, id string) error {
-	var resp *slb.DescribeLoadBalancersResponse
-	err := p.call(ctx, r, "DescribeLoadBalancers", func(c *slb.Client) error {
-		req := slb.CreateDescribeLoadBalancersRequest()
-		req.RegionId = r.id
-		req.LoadBalancerId = id
-		var err error
-		resp, err = c.DescribeLoadBalancers(req)
-		return err
+	resp, err := remember(ctx, &p.reads, "DescribeLoadBalancers "+r.id+" id "+id, func() (*slb.DescribeLoadBalancersResponse, error) {
+		var resp *slb.DescribeLoadBalancersResponse
+		err := p.call(ctx, r, "DescribeLoadBalancers", func(c *slb.Client) error {
+			req := slb.CreateDescribeLoadBalancersRequest()
+			req.RegionId = r.id
+			req.LoadBalancerId = id
+			var err error
+			resp, err = c.DescribeLoadBalancers(req)
+			return err
+		})
+		return resp, err
 	})
 	if err != nil {
 		return err
@@ -222,20 +250,23 @@ func (p *Provider) checkLoadBalancer(ctx context.Context, r *region, id string) 
 }
 
 func (p *Provider) domainExtensions(ctx context.Context, r *region, lb string, port int) ([]slb.DomainExtension, error) {
-	var resp *slb.DescribeDomainExtensionsResponse
-	err := p.call(ctx, r, "DescribeDomainExtensions", func(c *slb.Client) error {
-		req := slb.CreateDescribeDomainExtensionsRequest()
-		req.RegionId = r.id
-		req.LoadBalancerId = lb
-		req.ListenerPort = requests.NewInteger(port)
-		var err error
-		resp, err = c.DescribeDomainExtensions(req)
-		return err
+	key := fmt.Sprintf("DescribeDomainExtensions %s %s:%d", r.id, lb, port)
+	return remember(ctx, &p.reads, key, func() ([]slb.DomainExtension, error) {
+		var resp *slb.DescribeDomainExtensionsResponse
+		err := p.call(ctx, r, "DescribeDomainExtensions", func(c *slb.Client) error {
+			req := slb.CreateDescribeDomainExtensionsRequest()
+			req.RegionId = r.id
+			req.LoadBalancerId = lb
+			req.ListenerPort = requests.NewInteger(port)
+			var err error
+			resp, err = c.DescribeDomainExtensions(req)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return resp.DomainExtensions.DomainExtension, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return resp.DomainExtensions.DomainExtension, nil
 }
 
 // slotName refines the target's name with the listener (and domain) when the target is wider.
@@ -253,31 +284,82 @@ func slotName(t provider.Target, s provider.Slot) string {
 	return name
 }
 
-// parallel runs fn(0..n-1) concurrently (the client pool bounds the calls in flight) and returns
-// the first error.
-func parallel(ctx context.Context, n int, fn func(i int) error) error {
-	if n == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// parallel runs fn(0..n-1) on at most Concurrency goroutines (the client pool bounds the calls in
+// flight across all of them) and returns the first error; after it, no further fn starts.
+func (p *Provider) parallel(n int, fn func(i int) error) error {
 	var (
-		wg    sync.WaitGroup
-		once  sync.Once
+		mu    sync.Mutex
+		next  int
 		first error
+		wg    sync.WaitGroup
 	)
-	for i := range n {
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first != nil || next >= n {
+			return 0, false
+		}
+		next++
+		return next - 1, true
+	}
+	for range min(n, p.cfg.Concurrency) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ctx.Err() != nil {
-				return
-			}
-			if err := fn(i); err != nil {
-				once.Do(func() { first = err; cancel() })
+			for i, ok := take(); ok; i, ok = take() {
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	return first
+}
+
+// memo holds the discovery reads of one run, so that targets sharing a region, a load balancer
+// or a listener never make the same call twice. A provider lives for one invocation, so what it
+// remembers is as fresh as the run.
+type memo struct {
+	mu sync.Mutex
+	m  map[string]*memoEntry
+}
+
+type memoEntry struct {
+	done chan struct{}
+	v    any
+	err  error
+}
+
+// remember returns the answer of the read named key, calling fn only if no one has; callers
+// asking while the first call is in flight wait for its answer (or for ctx).
+func remember[T any](ctx context.Context, m *memo, key string, fn func() (T, error)) (T, error) {
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[string]*memoEntry{}
+	}
+	e, asked := m.m[key]
+	if !asked {
+		e = &memoEntry{done: make(chan struct{})}
+		m.m[key] = e
+	}
+	m.mu.Unlock()
+	if !asked {
+		v, err := fn()
+		e.v, e.err = v, err
+		close(e.done)
+		return v, err
+	}
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	v, _ := e.v.(T)
+	return v, e.err
 }

@@ -2,8 +2,9 @@ package alislb
 
 import (
 	"errors"
-	"fmt"
 	"net"
+	"net/url"
+	"regexp"
 	"strings"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
@@ -69,12 +70,21 @@ func describe(err error) error {
 	if errors.As(err, &ce) {
 		return &apiError{Code: ce.ErrorCode(), Message: safeMessage(ce.Message()), err: err}
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The URL of an RPC call carries every parameter and the signature: never show it.
+		return &apiError{Code: "Transport", Message: safeMessage(ue.Op + " " + ue.URL + ": " + ue.Err.Error()), err: err}
+	}
 	return err
 }
 
+// query matches the query string of a URL in a message.
+var query = regexp.MustCompile(`\?[A-Za-z0-9_.-]+=[^\s"']*`)
+
 // safeMessage drops an echoed string-to-sign (which holds every parameter, the private key
-// included) and anything PEM-like, and bounds the length.
+// included), URL query strings (the same), and anything PEM-like, and bounds the length.
 func safeMessage(m string) string {
+	m = query.ReplaceAllString(m, "?…")
 	lower := strings.ToLower(m)
 	for _, cut := range []string{"string to sign", "stringtosign", "-----begin"} {
 		if i := strings.Index(lower, cut); i >= 0 {
@@ -86,5 +96,3 @@ func safeMessage(m string) string {
 	}
 	return strings.Join(strings.Fields(m), " ")
 }
-
-var _ = fmt.Sprintf

@@ -1,0 +1,118 @@
+package alislb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
+
+	"github.com/certrotate/certrotate/shared/provider"
+)
+
+var (
+	_ provider.Rebinder = (*Provider)(nil)
+	_ provider.Cleaner  = (*Provider)(nil)
+)
+
+// Bound implements provider.Provider: it reads the listener or domain extension back.
+func (p *Provider) Bound(ctx context.Context, slot provider.Slot) (provider.Bound, error) {
+	r := p.region(slot.Region)
+	var id string
+	var err error
+	if slot.DomainExtensionID != "" {
+		err = p.call(ctx, r, "DescribeDomainExtensionAttribute", func(c *slb.Client) error {
+			req := slb.CreateDescribeDomainExtensionAttributeRequest()
+			req.RegionId = r.id
+			req.DomainExtensionId = slot.DomainExtensionID
+			resp, err := c.DescribeDomainExtensionAttribute(req)
+			if err == nil {
+				id = resp.ServerCertificateId
+			}
+			return err
+		})
+	} else {
+		err = p.call(ctx, r, "DescribeLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
+			req := slb.CreateDescribeLoadBalancerHTTPSListenerAttributeRequest()
+			req.RegionId = r.id
+			req.LoadBalancerId = slot.LoadBalancerID
+			req.ListenerPort = requests.NewInteger(slot.ListenerPort)
+			resp, err := c.DescribeLoadBalancerHTTPSListenerAttribute(req)
+			if err == nil {
+				id = resp.ServerCertificateId
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return provider.Bound{}, err
+	}
+	if sc, ok := r.lookup(id); ok {
+		return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names}, nil
+	}
+	return provider.Bound{ID: id}, nil
+}
+
+// Rebind implements provider.Rebinder.
+func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID string) error {
+	if certificateID == "" {
+		return provider.Permanent(fmt.Errorf("alislb: %s: no certificate to roll back to", slot.Name))
+	}
+	return p.bind(ctx, p.region(slot.Region), slot, certificateID)
+}
+
+// Owned implements provider.Cleaner.
+func (p *Provider) Owned(ctx context.Context, region string) ([]provider.Owned, error) {
+	list, err := p.listServerCerts(ctx, p.region(region))
+	if err != nil {
+		return nil, err
+	}
+	var out []provider.Owned
+	for _, sc := range list {
+		if strings.HasPrefix(sc.name, NamePrefix) {
+			out = append(out, provider.Owned{ID: sc.id, Name: sc.name, Fingerprint: sc.fingerprint, Names: sc.names, Created: sc.created})
+		}
+	}
+	return out, nil
+}
+
+// Delete implements provider.Cleaner. A certificate already gone counts as deleted.
+func (p *Provider) Delete(ctx context.Context, region, certificateID string) error {
+	r := p.region(region)
+	sc, ok := r.lookup(certificateID)
+	if !ok {
+		list, err := p.listServerCerts(ctx, r)
+		if err != nil {
+			return err
+		}
+		if sc, ok = list[certificateID]; !ok {
+			return nil
+		}
+	}
+	if !strings.HasPrefix(sc.name, NamePrefix) {
+		return provider.Permanent(fmt.Errorf("alislb: refusing to delete server certificate %s (%q): not uploaded by certrotate", sc.id, sc.name))
+	}
+	err := p.call(ctx, r, "DeleteServerCertificate", func(c *slb.Client) error {
+		req := slb.CreateDeleteServerCertificateRequest()
+		req.RegionId = r.id
+		req.ServerCertificateId = certificateID
+		_, err := c.DeleteServerCertificate(req)
+		return err
+	})
+	switch ErrorCode(err) {
+	case "ServerCertificateId.NotFound":
+		return nil
+	case "CertificateAndPrivateKeyIsRefered":
+		return fmt.Errorf("%w: %w", provider.ErrInUse, err)
+	}
+	return err
+}
+
+// lookup finds certificate id in the region's latest listing.
+func (r *region) lookup(id string) (serverCert, bool) {
+	r.latestMu.Lock()
+	defer r.latestMu.Unlock()
+	sc, ok := r.latest[id]
+	return sc, ok
+}

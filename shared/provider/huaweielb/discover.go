@@ -1,0 +1,147 @@
+package huaweielb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	elb "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3/model"
+
+	"github.com/certrotate/certrotate/shared/certs"
+	"github.com/certrotate/certrotate/shared/provider"
+)
+
+// errTargetMissing marks a target that points at nothing usable.
+var errTargetMissing = errors.New("not found")
+
+// Discover implements provider.Provider. A target resolves to exactly one slot: the certificate
+// it names, or the listener's default certificate, or the SNI certificate that serves the
+// target's domain on the listener (see sniHolder); when none does, the slot serves nothing yet
+// and Deploy adds one.
+func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.Slot, error) {
+	project, err := p.project(t)
+	if err != nil {
+		return nil, err
+	}
+	s := p.scope(t.Region, project)
+	slot := provider.Slot{Target: t, Name: t.Name, Region: t.Region}
+	switch {
+	case t.CertificateID != "":
+		c, err := p.showCertificate(ctx, s, t.CertificateID)
+		if err != nil {
+			return nil, missing(err, "certificate %s in project %s", t.CertificateID, project)
+		}
+		if c.typ != "" && c.typ != "server" {
+			return nil, provider.Permanent(fmt.Errorf("huaweielb: certificate %s is a %s certificate, not a server certificate", c.id, c.typ))
+		}
+		slot.CertificateID, slot.Current = c.id, c.bound(true)
+	case t.ListenerID != "":
+		l, err := p.showListener(ctx, s, t.ListenerID)
+		if err != nil {
+			return nil, missing(err, "listener %s in project %s", t.ListenerID, project)
+		}
+		if !https(l) {
+			return nil, provider.Permanent(fmt.Errorf("huaweielb: listener %s is %s, not HTTPS: %w", l.Id, l.Protocol, errTargetMissing))
+		}
+		slot.ListenerID = l.Id
+		if t.Domain == "" {
+			slot.Current, err = p.describe(ctx, s, l.DefaultTlsContainerRef)
+		} else {
+			slot.Domain = strings.ToLower(t.Domain)
+			var c certInfo
+			if c, err = p.sniHolder(ctx, s, l.SniContainerRefs, slot.Domain); err == nil && c.id != "" {
+				slot.Current = c.bound(false)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, provider.Permanent(fmt.Errorf("huaweielb: %s: the target names neither certificate_id nor listener_id", t.Name))
+	}
+	return []provider.Slot{slot}, nil
+}
+
+// missing rewords a 404 as a missing target; either way ELB's refusal is permanent.
+func missing(err error, format string, a ...any) error {
+	var ae *apiError
+	if StatusCode(err) == http.StatusNotFound && errors.As(err, &ae) {
+		return provider.Permanent(fmt.Errorf("huaweielb: %s: %w: %w", fmt.Sprintf(format, a...), errTargetMissing, ae))
+	}
+	return err
+}
+
+func https(l *model.Listener) bool {
+	return strings.EqualFold(l.Protocol, "HTTPS") || strings.EqualFold(l.Protocol, "TERMINATED_HTTPS")
+}
+
+// Bound implements provider.Provider: it reads the certificate or the listener back.
+func (p *Provider) Bound(ctx context.Context, slot provider.Slot) (provider.Bound, error) {
+	s, err := p.slotScope(slot)
+	if err != nil {
+		return provider.Bound{}, err
+	}
+	if slot.CertificateID != "" {
+		c, err := p.showCertificate(ctx, s, slot.CertificateID)
+		if err != nil {
+			return provider.Bound{}, err
+		}
+		return c.bound(true), nil
+	}
+	l, err := p.showListener(ctx, s, slot.ListenerID)
+	if err != nil {
+		return provider.Bound{}, err
+	}
+	if slot.Domain == "" {
+		return p.describe(ctx, s, l.DefaultTlsContainerRef)
+	}
+	c, err := p.sniHolder(ctx, s, l.SniContainerRefs, slot.Domain)
+	if err != nil || c.id == "" {
+		return provider.Bound{}, err
+	}
+	return c.bound(false), nil
+}
+
+// showListener reads one listener.
+func (p *Provider) showListener(ctx context.Context, s *scope, id string) (*model.Listener, error) {
+	var l *model.Listener
+	err := p.call(ctx, s, "ShowListener", func(c *elb.ElbClient) error {
+		resp, err := c.ShowListener(&model.ShowListenerRequest{ListenerId: id})
+		if err == nil {
+			l = resp.Listener
+		}
+		return err
+	})
+	if err == nil && l == nil {
+		err = fmt.Errorf("huaweielb: ShowListener %s: empty answer", id)
+	}
+	return l, err
+}
+
+// sniHolder finds the SNI certificate that serves domain among a listener's: the one whose
+// domain field holds it, else one whose domain field covers it with a wildcard, as ELB matches
+// SNI. It returns the zero certInfo when none does.
+func (p *Provider) sniHolder(ctx context.Context, s *scope, refs []string, domain string) (certInfo, error) {
+	if len(refs) == 0 {
+		return certInfo{}, nil
+	}
+	byID, err := p.certificatesByID(ctx, s, refs)
+	if err != nil {
+		return certInfo{}, err
+	}
+	for _, id := range refs {
+		if c, ok := byID[id]; ok && slices.Contains(c.domains(), domain) {
+			return c, nil
+		}
+	}
+	for _, id := range refs {
+		if c, ok := byID[id]; ok && certs.Covers(c.domains(), domain) {
+			return c, nil
+		}
+	}
+	return certInfo{}, nil
+}

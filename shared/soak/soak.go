@@ -1,0 +1,262 @@
+// Package soak runs many rotations against the emulator under injected throttling, 5xx, crashes,
+// redeliveries and concurrent invocations, and counts every broken promise of SPEC §9.
+package soak
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certrotate/certrotate/shared/certs"
+	"github.com/certrotate/certrotate/shared/certs/certstest"
+	"github.com/certrotate/certrotate/shared/event"
+	"github.com/certrotate/certrotate/shared/fakecloud"
+	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/leakcheck"
+	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alislb"
+	"github.com/certrotate/certrotate/shared/report"
+	"github.com/certrotate/certrotate/shared/retry"
+	"github.com/certrotate/certrotate/shared/rotation"
+	"github.com/certrotate/certrotate/shared/source"
+)
+
+// Options configure a soak.
+type Options struct {
+	Runs      int     // rotations (events); each is delivered until it converges
+	FaultRate float64 // share of calls answered with throttling or 5xx, half each
+	CrashRate float64 // share of deliveries killed after a random number of mutating calls
+	Seed      uint64
+}
+
+// Result counts what happened. Every count but Runs and Converged must be zero.
+type Result struct {
+	Runs, Converged, Deliveries, Crashes int
+	Duplicates, Gaps, ForeignDeleted     int
+	KeyLeaks                             int
+}
+
+// String is the summary line.
+func (r Result) String() string {
+	return fmt.Sprintf("soak runs=%d converged=%d duplicates=%d gaps=%d foreign_deleted=%d key_leaks=%d",
+		r.Runs, r.Converged, r.Duplicates, r.Gaps, r.ForeignDeleted, r.KeyLeaks)
+}
+
+const region = "cn-hangzhou"
+
+var names = []string{"example.com", "*.example.com"}
+
+// Run soaks. It returns an error only when the soak itself cannot run.
+func Run(ctx context.Context, opt Options) (Result, error) {
+	s, err := newWorld()
+	if err != nil {
+		return Result{}, err
+	}
+	defer s.srv.Close()
+	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed+1))
+	s.cloud.Faults().SetRates(opt.FaultRate/2, opt.FaultRate/2, opt.Seed)
+	res := Result{Runs: opt.Runs}
+	var current *certstest.Issued
+	for i := range opt.Runs {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		concurrent := false
+		switch p := rng.Float64(); {
+		case current == nil || p < 0.7: // a renewal
+			if current, err = certstest.New(certstest.Options{DNSNames: names}); err != nil {
+				return res, err
+			}
+		case p < 0.85: // the same event again
+		default: // two invocations of a new certificate at once
+			if current, err = certstest.New(certstest.Options{DNSNames: names}); err != nil {
+				return res, err
+			}
+			concurrent = true
+		}
+		converged := true
+		if concurrent {
+			var wg sync.WaitGroup
+			ok := make([]bool, 2)
+			for j := range ok {
+				wg.Go(func() { ok[j] = s.deliver(ctx, current, opt, rand.New(rand.NewPCG(opt.Seed, uint64(i*2+j))), &res) })
+			}
+			wg.Wait()
+			converged = ok[0] && ok[1]
+		} else {
+			converged = s.deliver(ctx, current, opt, rng, &res)
+		}
+		if s.check(current, &res) && converged {
+			res.Converged++
+		}
+		s.cloud.ResetCalls()
+	}
+	return res, nil
+}
+
+// world is the emulator seeded with load balancers serving an old, foreign certificate.
+type world struct {
+	cloud   *fakecloud.Cloud
+	srv     *httptest.Server
+	foreign []string // ids of certificates certrotate did not upload
+	mu      sync.Mutex
+}
+
+func newWorld() (*world, error) {
+	c := fakecloud.New()
+	w := &world{cloud: c, srv: httptest.NewServer(c.Handler())}
+	slb := c.SLB()
+	add := func(name string, dns ...string) (string, error) {
+		is, err := certstest.New(certstest.Options{DNSNames: dns})
+		if err != nil {
+			return "", err
+		}
+		sc, err := slb.AddServerCertificate(region, name, is.FullchainPEM, is.KeyPEM)
+		w.foreign = append(w.foreign, sc.ID)
+		return sc.ID, err
+	}
+	old, err := add("manual-example", names...)
+	if err != nil {
+		return nil, err
+	}
+	api, _ := add("manual-api", "api.example.com")
+	_, _ = add("manual-spare", names...)         // unbound, same names: never ours to delete
+	_, _ = add("certrotate_lookalike", names...) // close to our prefix, not ours
+	for i := range 5 {
+		lb := fmt.Sprintf("lb-%d", i)
+		if err := errors.Join(slb.AddLoadBalancer(region, lb, lb), slb.AddListener(lb, 443, "https", old)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := slb.AddDomainExtension("lb-0", 443, "api.example.com", api); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// deliver delivers the event until a delivery converges, as the platform retries a failed
+// invocation, and reports whether one did.
+func (w *world) deliver(ctx context.Context, is *certstest.Issued, opt Options, rng *rand.Rand, res *Result) bool {
+	for range 20 {
+		w.mu.Lock()
+		res.Deliveries++
+		crash := rng.Float64() < opt.CrashRate
+		if crash {
+			res.Crashes++
+		}
+		w.mu.Unlock()
+		endpoint := w.srv.URL
+		runCtx, kill := context.WithCancel(ctx)
+		if crash {
+			srv := httptest.NewServer(w.cloud.Crash(1+rng.IntN(6), kill))
+			endpoint = srv.URL
+			defer srv.Close()
+		}
+		var logs bytes.Buffer
+		rep := w.rotate(runCtx, is, endpoint, &logs)
+		kill()
+		out, _ := json.Marshal(rep)
+		leaks := len(leakcheck.Scan(append(logs.Bytes(), out...), string(is.KeyPEM), fakecore.DefaultAccessKeySecret))
+		w.mu.Lock()
+		res.KeyLeaks += leaks
+		w.mu.Unlock()
+		if !crash && (rep.Status == report.Rotated || rep.Status == report.Unchanged) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *world) rotate(ctx context.Context, is *certstest.Issued, endpoint string, logs *bytes.Buffer) *report.Report {
+	targets := []provider.Target{{Provider: provider.AliSLB, Region: region, Name: "hz"}}
+	r := rotation.New(rotation.Options{Targets: targets, Concurrency: 8, KeepPrevious: 1})
+	rec := event.Record{Kind: event.KindInvoke, Body: &event.Body{Certificate: string(is.FullchainPEM), PrivateKey: string(is.KeyPEM)}}
+	return r.Run(ctx, rec, &clouds{endpoint: endpoint}, slog.New(slog.NewJSONHandler(logs, nil)))
+}
+
+// check counts broken promises in the state the emulator holds after a rotation converged.
+func (w *world) check(is *certstest.Issued, res *Result) (converged bool) {
+	slb := w.cloud.SLB()
+	fp := certs.NormalizeFingerprint(certs.FingerprintSHA1(is.Leaf.Raw))
+	copies := 0
+	for _, sc := range slb.ServerCertificates(region) {
+		if strings.HasPrefix(sc.Name, alislb.NamePrefix) && certs.NormalizeFingerprint(sc.Fingerprint) == fp {
+			copies++
+		}
+	}
+	if copies > 1 {
+		res.Duplicates += copies - 1
+	}
+	kept := w.foreign[:0]
+	for _, id := range w.foreign {
+		if _, ok := slb.ServerCertificateByID(id); ok {
+			kept = append(kept, id)
+		} else {
+			res.ForeignDeleted++ // counted once: it leaves the list
+		}
+	}
+	w.foreign = kept
+	converged = true
+	for _, lb := range slb.LoadBalancers(region) {
+		for _, l := range lb.Listeners {
+			ids := []string{l.ServerCertificateID}
+			for _, x := range l.DomainExtensions {
+				ids = append(ids, x.ServerCertificateID)
+			}
+			for k, id := range ids {
+				sc, ok := slb.ServerCertificateByID(id)
+				if id == "" || !ok {
+					res.Gaps++
+					converged = false
+					continue
+				}
+				if k == 0 && certs.NormalizeFingerprint(sc.Fingerprint) != fp { // the SNI extension serves other names
+					converged = false
+				}
+			}
+		}
+	}
+	for _, call := range w.cloud.Calls() {
+		for _, v := range call.Params {
+			res.KeyLeaks += len(leakcheck.Scan([]byte(v), string(is.KeyPEM)))
+		}
+	}
+	return converged
+}
+
+// clouds builds, once per run, the SLB provider with fast retries, so that a soak of many runs
+// stays quick.
+type clouds struct {
+	endpoint string
+	once     sync.Once
+	p        *alislb.Provider
+	err      error
+}
+
+func (c *clouds) Provider(name string) (provider.Provider, error) {
+	if name != provider.AliSLB {
+		return nil, provider.Permanent(fmt.Errorf("soak: provider %q not soaked", name))
+	}
+	c.once.Do(func() {
+		cfg := alislb.NewDefaultConfig()
+		cfg.Endpoint, cfg.AccessKeyID, cfg.AccessKeySecret = c.endpoint, fakecore.DefaultAccessKeyID, fakecore.DefaultAccessKeySecret
+		cfg.Retry = retry.Policy{Attempts: 6, Base: time.Millisecond, Max: 8 * time.Millisecond}
+		cfg.QPS, cfg.Concurrency, cfg.Timeout = 100000, 8, 5*time.Second
+		c.p, c.err = alislb.New(cfg)
+	})
+	return c.p, c.err
+}
+
+func (*clouds) Bucket(context.Context, string, string) (source.Bucket, error) {
+	return nil, errors.New("soak: no buckets")
+}
+
+func (*clouds) CAS() (rotation.CertificateStore, error) { return nil, errors.New("soak: no CAS") }
