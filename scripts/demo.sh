@@ -28,17 +28,31 @@ for _ in $(seq 1 100); do [ -s "$work/url" ] && break; sleep 0.1; done
 url=$(cat "$work/url")
 echo "emulator at $url"
 
+state() { # what every SLB listener and Huawei ELB listener serves
+	"$work/bin/fakecloud" state --url "$url"
+	if command -v jq >/dev/null 2>&1; then
+		curl -fsS "$url/_fake/state" | jq -r '.huawei_projects[]?.load_balancers[]? as $lb | $lb.listeners[]?
+		  | "huawei elb \($lb.name) :\(.port)  \(.certificate.name) (\(.certificate.names | join(",")))"
+		    + ([.sni_certificates[]? | "  sni \(.name) (\(.names | join(",")))"] | join(""))' 2>/dev/null || true
+	fi
+}
+
 say "Before: what each HTTPS listener serves"
-"$work/bin/fakecloud" state --url "$url"
+state
 
 say "A fresh certificate for example.com and *.example.com (certbot layout)"
 "$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 90 --out "$work/live/example.com"
 ls "$work/live/example.com"
 
-export ROTATE_TARGETS='[{"provider":"alislb","region":"cn-hangzhou","name":"hangzhou"}]'
-export ROTATE_SLB_ENDPOINT="$url" ROTATE_OSS_ENDPOINT="$url"
+# Every SLB listener of cn-hangzhou, and one Huawei ELB listener with its SNI certificate for api.example.com.
+export ROTATE_TARGETS='[{"provider":"alislb","region":"cn-hangzhou","name":"hangzhou"},
+  {"provider":"huaweielb","region":"cn-north-4","name":"elb-web","listener_id":"3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7"},
+  {"provider":"huaweielb","region":"cn-north-4","name":"elb-web-api","listener_id":"3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7","domain":"api.example.com"}]'
+export ROTATE_SLB_ENDPOINT="$url" ROTATE_OSS_ENDPOINT="$url" ROTATE_ELB_ENDPOINT="$url"
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tFakeCloudDemoKey ALIBABA_CLOUD_ACCESS_KEY_SECRET=fakecloud-demo-secret-not-real
-unset AWS_LAMBDA_RUNTIME_API FC_RUNTIME_API ALIBABA_CLOUD_SECURITY_TOKEN
+export HUAWEICLOUD_SDK_AK=LTAI5tFakeCloudDemoKey HUAWEICLOUD_SDK_SK=fakecloud-demo-secret-not-real
+export HUAWEICLOUD_SDK_PROJECT_ID=0a1b2c3d4e5f67890a1b2c3d4e5f6789
+unset AWS_LAMBDA_RUNTIME_API FC_RUNTIME_API ALIBABA_CLOUD_SECURITY_TOKEN HUAWEICLOUD_SDK_SECURITY_TOKEN
 
 event() { # event NAME KEY: writes the OSS trigger event for an upload of KEY
 	cat >"$work/events/$1.json" <<JSON
@@ -92,7 +106,7 @@ for ev in webhook-signed webhook-unsigned; do
 done
 
 say "After: what each HTTPS listener serves"
-"$work/bin/fakecloud" state --url "$url"
+state
 
 say "The report of the rotation ($work/upload2.report.json)"
 cat "$work/upload2.report.json"
