@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/entry"
+	"github.com/certrotate/certrotate/shared/leakcheck"
 	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/webhook"
 )
@@ -27,8 +29,9 @@ const notifySecret = "whsec_" + "bm90aWZ5IHNlY3JldCBmb3IgdGVzdHMgb25seQ=="
 func newHandler(t *testing.T, chans ...Channel) (*Handler, *bytes.Buffer) {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	n := NewWithOptions(Options{Backoff: fast, Channels: chans, Log: slog.New(slog.NewJSONHandler(logs, nil))})
-	h, err := NewHandlerWith(n, notifySecret, slog.New(slog.NewJSONHandler(logs, nil)))
+	out := io.MultiWriter(logs, leakcheck.Writer(t, notifySecret))
+	n := NewWithOptions(Options{Backoff: fast, Channels: chans, Log: slog.New(slog.NewJSONHandler(out, nil))})
+	h, err := NewHandlerWith(n, notifySecret, slog.New(slog.NewJSONHandler(out, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

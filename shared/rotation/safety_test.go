@@ -2,6 +2,7 @@ package rotation_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/cloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/leakcheck"
 	"github.com/certrotate/certrotate/shared/provider/alislb"
 	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/rotation"
@@ -33,7 +35,11 @@ func (w *world) runOpt(t *testing.T, ctx context.Context, opt rotation.Options, 
 		opt.Concurrency = 4
 	}
 	clouds := cloud.New(&cfg, cloud.Alibaba{AccessKeyID: fakecore.DefaultAccessKeyID, AccessKeySecret: fakecore.DefaultAccessKeySecret})
-	return rotation.New(opt).Run(ctx, inline(is), clouds, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	rep := rotation.New(opt).Run(ctx, inline(is), clouds, slog.New(slog.NewJSONHandler(leakcheck.Writer(t, string(is.KeyPEM)), nil)))
+	if err := json.NewEncoder(leakcheck.Writer(t, string(is.KeyPEM))).Encode(rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
 
 // renewal issues a new certificate for the names the world's listeners serve.
