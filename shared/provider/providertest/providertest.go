@@ -403,7 +403,7 @@ func (s *suite) concurrentInvocations(t *testing.T) {
 	w := s.world(t)
 	a, b := s.provider(t, w), s.provider(t, w)
 	sa, sb := s.discover(t, a, w), s.discover(t, b, w)
-	w.e.Cloud.Faults().SetLatency(150 * time.Millisecond)
+	w.e.Cloud.Faults().SetLatency(300 * time.Millisecond) // far more than a loaded machine delays a goroutine
 	var (
 		wg       sync.WaitGroup
 		ids      [2]string
