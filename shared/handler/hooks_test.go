@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/certrotate/certrotate/shared/entry"
 )
 
 // fcTrigger serves the rotate handler over HTTP as Function Compute's HTTP trigger does: the
@@ -28,7 +30,7 @@ func fcTrigger(t *testing.T, e *env) *httptest.Server {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		var resp HTTPResponse
+		var resp entry.HTTPResponse
 		_ = json.Unmarshal(out, &resp)
 		for k, v := range resp.Headers {
 			w.Header().Set(k, v)

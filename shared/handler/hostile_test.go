@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
+	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/event"
 	"github.com/certrotate/certrotate/shared/leakcheck"
 	"github.com/certrotate/certrotate/shared/report"
@@ -345,7 +346,7 @@ func TestHostileInputs(t *testing.T) {
 			}
 			msg, text := "", string(out)
 			switch a := answer.(type) {
-			case *HTTPResponse:
+			case *entry.HTTPResponse:
 				if tc.want.status != "" || a.StatusCode != tc.want.code {
 					t.Fatalf("HTTP %d %s, want %+v", a.StatusCode, a.Body, tc.want)
 				}

@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,35 +12,6 @@ import (
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
-// HTTPResponse is the answer to an HTTP event; Function Compute's HTTP trigger and Lambda
-// function URLs read the same JSON shape.
-type HTTPResponse struct {
-	StatusCode      int               `json:"statusCode"`
-	Headers         map[string]string `json:"headers"`
-	Body            string            `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-}
-
-// ExitCode maps the status to the command line's exit code.
-func (r *HTTPResponse) ExitCode() int {
-	switch {
-	case r.StatusCode < 400:
-		return entry.ExitOK
-	case r.StatusCode < 500:
-		return entry.ExitBadInput
-	}
-	return entry.ExitFailed
-}
-
-func jsonResponse(status int, v any) *HTTPResponse {
-	body, _ := json.Marshal(v)
-	return &HTTPResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
-}
-
-func errorResponse(status int, msg string) *HTTPResponse {
-	return jsonResponse(status, map[string]string{"error": msg})
-}
-
 // http answers a webhook call (SPEC §5): refused without a secret, POST only, 1 MiB at most,
 // signed, not a replay; then the body runs like a direct invocation. Nothing is called before
 // the request is authenticated and its body decoded.
@@ -49,13 +19,13 @@ func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Log
 	log = log.With("method", req.Method, "path", req.Path)
 	if h.verifier == nil {
 		log.Warn("webhook refused: no secret configured")
-		return errorResponse(http.StatusUnauthorized, "webhook requests are refused: ROTATE_WEBHOOK_SECRET is not set"), nil
+		return entry.ErrorResponse(http.StatusUnauthorized, "webhook requests are refused: ROTATE_WEBHOOK_SECRET is not set"), nil
 	}
 	if req.Method != http.MethodPost {
-		return errorResponse(http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed: POST the certificate body"), nil
+		return entry.ErrorResponse(http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed: POST the certificate body"), nil
 	}
 	if len(req.Body) > event.MaxSize {
-		return errorResponse(http.StatusRequestEntityTooLarge, "body: larger than 1 MiB"), nil
+		return entry.ErrorResponse(http.StatusRequestEntityTooLarge, "body: larger than 1 MiB"), nil
 	}
 	id, err := h.verifier.Verify(req.Headers, req.Body)
 	if err != nil {
@@ -65,16 +35,16 @@ func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Log
 			status = we.Status
 		}
 		log.Warn("webhook refused", "error", err.Error())
-		return errorResponse(status, err.Error()), nil
+		return entry.ErrorResponse(status, err.Error()), nil
 	}
 	if id != "" && h.verifier.Seen(id) {
 		log.Info("webhook replay ignored", "webhook_id", id)
-		return jsonResponse(http.StatusOK, map[string]any{"replay": true, "webhook_id": id}), nil
+		return entry.JSONResponse(http.StatusOK, map[string]any{"replay": true, "webhook_id": id}), nil
 	}
 	body, err := event.DecodeBody(req.Body, event.KindWebhook)
 	if err != nil {
 		h.verifier.Forget(id) // a corrected body may be sent again under the same id
-		return errorResponse(http.StatusBadRequest, err.Error()), nil
+		return entry.ErrorResponse(http.StatusBadRequest, err.Error()), nil
 	}
 	rec := h.record(ctx, event.KindWebhook, body)
 	rep := h.rot.Run(ctx, rec, h.clouds(ctx), log.With("webhook_id", id))
@@ -84,7 +54,7 @@ func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Log
 		// Standard Webhooks senders retry a failure under the same id: let them.
 		h.verifier.Forget(id)
 	}
-	return jsonResponse(status, rep), nil
+	return entry.JSONResponse(status, rep), nil
 }
 
 // statusOf maps a report to the HTTP status of SPEC §5.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/certrotate/certrotate/shared/config"
+	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
@@ -85,7 +86,7 @@ func (e *env) call(t *testing.T, ev []byte) (int, map[string]any) {
 		t.Fatalf("function error: %v", err)
 	}
 	_, _ = e.tr.Write(append(out, '\n'))
-	var resp HTTPResponse
+	var resp entry.HTTPResponse
 	if err := json.Unmarshal(out, &resp); err != nil {
 		t.Fatalf("answer %s", out)
 	}

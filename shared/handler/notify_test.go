@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/fakecloud/chatsink"
 	"github.com/certrotate/certrotate/shared/notify"
 	"github.com/certrotate/certrotate/shared/report"
@@ -46,7 +47,7 @@ func notifyTrigger(t *testing.T) (*httptest.Server, *chatsink.Sink) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		var resp notify.HTTPResponse
+		var resp entry.HTTPResponse
 		_ = json.Unmarshal(out, &resp)
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.WriteString(w, resp.Body)

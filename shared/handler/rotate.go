@@ -64,7 +64,7 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 	ev, err := event.Decode(raw)
 	if event.FromHTTP(err) { // a webhook call that cannot be read is still answered over HTTP (SPEC §5)
 		log.Warn("webhook refused", "error", err.Error())
-		return errorResponse(http.StatusBadRequest, err.Error()), nil
+		return entry.ErrorResponse(http.StatusBadRequest, err.Error()), nil
 	}
 	if err != nil {
 		log.Warn("event refused", "error", err.Error())

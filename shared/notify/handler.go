@@ -142,49 +142,20 @@ func (h *Handler) notify(ctx context.Context, in *Input, log *slog.Logger) *Answ
 	return a
 }
 
-// HTTPResponse is the answer to an HTTP event, in the shape Function Compute's HTTP trigger and
-// Lambda function URLs read.
-type HTTPResponse struct {
-	StatusCode      int               `json:"statusCode"`
-	Headers         map[string]string `json:"headers"`
-	Body            string            `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-}
-
-// ExitCode maps the status to the command line's exit code.
-func (r *HTTPResponse) ExitCode() int {
-	switch {
-	case r.StatusCode < 400:
-		return entry.ExitOK
-	case r.StatusCode < 500:
-		return entry.ExitBadInput
-	}
-	return entry.ExitFailed
-}
-
-func respond(status int, v any) *HTTPResponse {
-	body, _ := json.Marshal(v)
-	return &HTTPResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
-}
-
-func respondError(status int, msg string) *HTTPResponse {
-	return respond(status, map[string]string{"error": msg})
-}
-
 // http answers a signed report from rotate (SPEC §5, NOTIFY_SECRET): 200 with the Answer when
 // at least one channel got it (or it was filtered), 502 when every channel failed, 401 unsigned,
 // 400 not a report, 405 not POST, 413 too large; a replayed webhook-id is answered 200, nothing sent.
-func (h *Handler) http(ctx context.Context, req *event.HTTPRequest, log *slog.Logger) *HTTPResponse {
+func (h *Handler) http(ctx context.Context, req *event.HTTPRequest, log *slog.Logger) *entry.HTTPResponse {
 	log = log.With("method", req.Method, "path", req.Path)
 	if h.verifier == nil {
 		log.Warn("request refused: no secret configured")
-		return respondError(http.StatusUnauthorized, "HTTP requests are refused: NOTIFY_SECRET is not set")
+		return entry.ErrorResponse(http.StatusUnauthorized, "HTTP requests are refused: NOTIFY_SECRET is not set")
 	}
 	if req.Method != http.MethodPost {
-		return respondError(http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed: POST the report")
+		return entry.ErrorResponse(http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed: POST the report")
 	}
 	if len(req.Body) > event.MaxSize {
-		return respondError(http.StatusRequestEntityTooLarge, "body: larger than 1 MiB")
+		return entry.ErrorResponse(http.StatusRequestEntityTooLarge, "body: larger than 1 MiB")
 	}
 	id, err := h.verifier.Verify(req.Headers, req.Body)
 	if err != nil {
@@ -194,21 +165,21 @@ func (h *Handler) http(ctx context.Context, req *event.HTTPRequest, log *slog.Lo
 			status = we.Status
 		}
 		log.Warn("request refused", "error", err.Error())
-		return respondError(status, err.Error())
+		return entry.ErrorResponse(status, err.Error())
 	}
 	if id != "" && h.verifier.Seen(id) {
 		log.Info("replay ignored", "webhook_id", id)
-		return respond(http.StatusOK, map[string]any{"replay": true, "webhook_id": id})
+		return entry.JSONResponse(http.StatusOK, map[string]any{"replay": true, "webhook_id": id})
 	}
 	reps, err := DecodeReports(req.Body)
 	if err != nil {
 		h.verifier.Forget(id)
-		return respondError(http.StatusBadRequest, "body: "+err.Error())
+		return entry.ErrorResponse(http.StatusBadRequest, "body: "+err.Error())
 	}
 	a := h.notify(ctx, &Input{Origin: OriginHTTP, Reports: reps}, log.With("webhook_id", id))
 	if a.Status == Failed {
 		h.verifier.Forget(id) // the sender may try again under the same id
-		return respond(http.StatusBadGateway, a)
+		return entry.JSONResponse(http.StatusBadGateway, a)
 	}
-	return respond(http.StatusOK, a)
+	return entry.JSONResponse(http.StatusOK, a)
 }

@@ -146,7 +146,7 @@ func TestHandlerHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var resp HTTPResponse
+			var resp entry.HTTPResponse
 			if err := json.Unmarshal(out, &resp); err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +203,7 @@ func TestPostToNotify(t *testing.T) {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		var resp HTTPResponse
+		var resp entry.HTTPResponse
 		_ = json.Unmarshal(out, &resp)
 		w.WriteHeader(resp.StatusCode)
 		_, _ = w.Write([]byte(resp.Body))

@@ -24,7 +24,7 @@ import (
 
 // NamePrefix starts the name of every server certificate this project uploads; it is how a
 // certificate is recognised as ours.
-const NamePrefix = "certrotate-"
+const NamePrefix = provider.NamePrefix
 
 // DefaultQPS is the default bound on SLB API calls per second (ROTATE_QPS).
 const DefaultQPS = 20

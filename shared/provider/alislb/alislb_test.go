@@ -341,15 +341,3 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
-
-func TestCertificateName(t *testing.T) {
-	for _, names := range [][]string{{"*.example.com"}, {"example.com"}, {strings.Repeat("a", 60) + ".example.com"}, {"xn--bcher-kva.example"}} {
-		is := certstest.Must(t, certstest.Options{DNSNames: names})
-		b, err := certs.Parse(is.FullchainPEM, is.KeyPEM, nil)
-		must(t, err)
-		n := CertificateName(b)
-		if len(n) > 80 || !strings.HasPrefix(n, NamePrefix) || strings.Trim(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
-			t.Errorf("CertificateName(%v) = %q breaks SLB's rule", names, n)
-		}
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -72,7 +71,7 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 		req.RegionId = r.id
 		req.ServerCertificate = b.CertificatePEM
 		req.PrivateKey = b.PrivateKeyPEM
-		req.ServerCertificateName = CertificateName(b)
+		req.ServerCertificateName = provider.CertificateName(b)
 		var err error
 		resp, err = c.UploadServerCertificate(req)
 		return err
@@ -127,27 +126,6 @@ func before(a, b serverCert) bool {
 		return a.created.Before(b.created)
 	}
 	return a.id < b.id
-}
-
-var nameUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// CertificateName is the name this project gives an uploaded certificate: the prefix, the common
-// name, the expiry date and the start of the SHA-256 fingerprint, within SLB's rule (1–80
-// characters, a letter first; letters, digits, ".", "_", "-").
-func CertificateName(b *certs.Bundle) string {
-	cn := strings.ReplaceAll(b.Leaf.Subject.CommonName, "*", "wildcard")
-	if cn == "" && len(b.DNSNames()) > 0 {
-		cn = strings.ReplaceAll(b.DNSNames()[0], "*", "wildcard")
-	}
-	cn = strings.Trim(nameUnsafe.ReplaceAllString(cn, "-"), "-.")
-	suffix := "-" + b.Leaf.NotAfter.UTC().Format("20060102") + "-" + b.FingerprintSHA256()[:12]
-	if room := 80 - len(NamePrefix) - len(suffix); len(cn) > room {
-		cn = strings.TrimRight(cn[:room], "-.")
-	}
-	if cn == "" {
-		return NamePrefix + strings.TrimPrefix(suffix, "-")
-	}
-	return NamePrefix + cn + suffix
 }
 
 // wrap prefixes err with the provider and action, marking it permanent unless it is retryable.

@@ -3,7 +3,6 @@ package huaweielb
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -101,7 +100,7 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle) (strin
 	err = p.call(ctx, s, "CreateCertificate", func(c *elb.ElbClient) error {
 		resp, err := c.CreateCertificate(&model.CreateCertificateRequest{Body: &model.CreateCertificateRequestBody{
 			Certificate: &model.CreateCertificateOption{
-				Name:        ptr(CertificateName(b)),
+				Name:        ptr(provider.CertificateName(b)),
 				Description: ptr("uploaded by certrotate"),
 				Type:        ptr(model.GetCreateCertificateOptionTypeEnum().SERVER),
 				Certificate: ptr(b.CertificatePEM),
@@ -264,25 +263,4 @@ func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID
 		return nil
 	}
 	return p.updateListener(ctx, s, slot.ListenerID, &model.UpdateListenerOption{SniContainerRefs: &next})
-}
-
-var nameUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// CertificateName is the name this project gives a certificate it creates: the prefix, the
-// common name, the expiry date and the start of the SHA-256 fingerprint, within SLB's rule
-// (1–80 characters, a letter first; letters, digits, ".", "_", "-"), which ELB accepts too.
-func CertificateName(b *certs.Bundle) string {
-	cn := strings.ReplaceAll(b.Leaf.Subject.CommonName, "*", "wildcard")
-	if cn == "" && len(b.DNSNames()) > 0 {
-		cn = strings.ReplaceAll(b.DNSNames()[0], "*", "wildcard")
-	}
-	cn = strings.Trim(nameUnsafe.ReplaceAllString(cn, "-"), "-.")
-	suffix := "-" + b.Leaf.NotAfter.UTC().Format("20060102") + "-" + b.FingerprintSHA256()[:12]
-	if room := 80 - len(NamePrefix) - len(suffix); len(cn) > room {
-		cn = strings.TrimRight(cn[:room], "-.")
-	}
-	if cn == "" {
-		return NamePrefix + strings.TrimPrefix(suffix, "-")
-	}
-	return NamePrefix + cn + suffix
 }

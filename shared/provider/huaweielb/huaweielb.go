@@ -25,7 +25,7 @@ import (
 
 // NamePrefix starts the name of every certificate this project creates; it is how a
 // certificate is recognised as ours.
-const NamePrefix = "certrotate-"
+const NamePrefix = provider.NamePrefix
 
 // Config configures the provider.
 type Config struct {

@@ -332,15 +332,6 @@ func TestOwnedAndDeleteUseTheDefaultProjectWhenTheRunUsedNone(t *testing.T) {
 	}
 }
 
-func TestCertificateName(t *testing.T) {
-	for _, names := range [][]string{{"*.example.com"}, {"example.com"}, {strings.Repeat("a", 60) + ".example.com"}} {
-		n := CertificateName(certificate(t, names...))
-		if len(n) > 80 || !strings.HasPrefix(n, NamePrefix) || strings.Trim(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
-			t.Errorf("CertificateName(%v) = %q", names, n)
-		}
-	}
-}
-
 func TestReplaceRef(t *testing.T) {
 	for _, tc := range []struct {
 		refs    []string
