@@ -16,8 +16,8 @@ import (
 
 // rollback rebinds every slot this run changed to the certificate it served before
 // (ROTATE_ON_PARTIAL=rollback). A slot that cannot be rolled back stays rotated, with the reason.
-func (r *Rotator) rollback(ctx context.Context, slots []provider.Slot, results []result, clouds Clouds, log *slog.Logger, rep *report.Report) {
-	var back, kept int
+func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds, log *slog.Logger, rep *report.Report) {
+	back, kept := make([]bool, len(results)), make([]bool, len(results)) // rolled back; could not be
 	r.each(len(results), func(i int) {
 		res := &results[i]
 		if !res.changed || res.Status != report.TargetRotated {
@@ -32,6 +32,7 @@ func (r *Rotator) rollback(ctx context.Context, slots []provider.Slot, results [
 			}
 		}
 		if err != nil {
+			kept[i] = true
 			res.Reason = "rollback failed: " + err.Error()
 			log.Error("rollback failed", "target", res.Name, "error", err.Error())
 			return
@@ -39,105 +40,38 @@ func (r *Rotator) rollback(ctx context.Context, slots []provider.Slot, results [
 		log.Info("rolled back", "target", res.Name, "certificate_id", res.PreviousCertificateID)
 		res.Status, res.Reason = report.TargetUnchanged, fmt.Sprintf("rolled back from %s because other targets failed (ROTATE_ON_PARTIAL=rollback)", res.CertificateID)
 		res.CertificateID, res.PreviousCertificateID = res.PreviousCertificateID, res.CertificateID
+		back[i] = true
 	})
-	for _, res := range results {
-		switch {
-		case strings.HasPrefix(res.Reason, "rolled back"):
-			back++
-		case strings.HasPrefix(res.Reason, "rollback failed"):
-			kept++
-		}
-	}
-	if back > 0 || kept > 0 {
-		rep.Error = fmt.Sprintf("some targets failed; %d rolled back, %d could not be rolled back", back, kept)
+	if nb, nk := count(back), count(kept); nb > 0 || nk > 0 {
+		rep.Error = fmt.Sprintf("some targets failed; %d rolled back, %d could not be rolled back", nb, nk)
 	}
 }
 
-// converge moves every slot that serves a copy of the run's certificate other than the canonical
-// one (the earliest this project uploaded, then the lowest id, as providers choose when they
-// reuse) onto the canonical one. Two invocations that uploaded the same certificate at once, each
-// before it could see the other's copy, so end on one copy, whichever finishes last.
-func (r *Rotator) converge(ctx context.Context, results []result, b *certs.Bundle, clouds Clouds, log *slog.Logger) {
+func count(flags []bool) int {
+	n := 0
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	return n
+}
+
+// place is one provider's region, where certificates are listed and deleted.
+type place struct{ provider, region string }
+
+// finish runs once every binding of the run succeeded: in every place the run touched, it lists
+// the certificates this project uploaded once, converges the run's slots on one copy of its
+// certificate, then cleans up. A failure here is logged and left to the next run, never reported
+// as a failed rotation.
+func (r *Rotator) finish(ctx context.Context, results []result, b *certs.Bundle, clouds Clouds, log *slog.Logger) {
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
-	type place struct{ provider, region string }
-	byPlace := map[place][]int{}
-	for i, res := range results {
-		if res.Status == report.TargetRotated || (res.Status == report.TargetUnchanged && res.slot.Current.Fingerprint == fp) {
-			pl := place{res.Provider, res.slot.Region}
-			byPlace[pl] = append(byPlace[pl], i)
-		}
-	}
-	for pl, idx := range byPlace {
-		p, err := clouds.Provider(pl.provider)
-		if err != nil {
-			continue
-		}
-		cl, okC := p.(provider.Cleaner)
-		rb, okR := p.(provider.Rebinder)
-		if !okC || !okR {
-			continue
-		}
-		owned, err := cl.Owned(ctx, pl.region)
-		if err != nil {
-			log.Warn("converge: listing certificates failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", err.Error())
-			continue
-		}
-		var copies []provider.Owned
-		for _, o := range owned {
-			if o.Fingerprint == fp {
-				copies = append(copies, o)
-			}
-		}
-		if len(copies) < 2 {
-			continue
-		}
-		canonical := slices.MinFunc(copies, func(a, b provider.Owned) int {
-			return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
-		}).ID
-		for _, i := range idx {
-			res := &results[i]
-			id := res.CertificateID
-			if id == canonical || !slices.ContainsFunc(copies, func(o provider.Owned) bool { return o.ID == id }) {
-				continue
-			}
-			if err := rb.Rebind(ctx, res.slot, canonical); err == nil {
-				err = verify(ctx, p, res.slot, canonical)
-			}
-			if err != nil {
-				log.Warn("converge: moving to the one copy failed; left for the next run", "target", res.Name, "error", err.Error())
-				continue
-			}
-			log.Info("converge: moved to the one copy of this certificate", "target", res.Name, "from", id, "certificate_id", canonical)
-			res.CertificateID = canonical
-			if res.Status == report.TargetUnchanged {
-				res.slot.Current.ID = canonical
-			}
-		}
-	}
-}
-
-// cleanup deletes, in every region this run touched, the certificates this project uploaded that
-// nothing serves, keeping per lineage (same names) this run's previous certificates and the
-// newest, up to KeepPrevious. It runs only after every binding succeeded; a failure here is logged
-// and left to the next run, never reported as a failed rotation.
-func (r *Rotator) cleanup(ctx context.Context, slots []provider.Slot, results []result, b *certs.Bundle, clouds Clouds, log *slog.Logger) {
-	type place struct{ provider, region string }
-	serving := map[string]bool{}  // certificate ids the run's slots serve now
-	previous := map[string]bool{} // rollback points of this run
 	var places []place
 	for _, res := range results {
-		pl := place{res.Provider, res.slot.Region}
-		if !slices.Contains(places, pl) {
+		if pl := (place{res.Provider, res.slot.Region}); !slices.Contains(places, pl) {
 			places = append(places, pl)
 		}
-		if res.Status == report.TargetRotated {
-			serving[res.CertificateID] = true
-			previous[res.PreviousCertificateID] = true
-		} else {
-			serving[res.slot.Current.ID] = true
-		}
 	}
-	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	for _, pl := range places {
 		p, err := clouds.Provider(pl.provider)
 		if err != nil {
@@ -149,19 +83,74 @@ func (r *Rotator) cleanup(ctx context.Context, slots []provider.Slot, results []
 		}
 		owned, err := cl.Owned(ctx, pl.region)
 		if err != nil {
-			log.Warn("cleanup: listing certificates failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", err.Error())
+			log.Warn("listing certificates for cleanup failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", err.Error())
 			continue
 		}
-		for _, o := range doomed(owned, serving, previous, fp, r.opt.KeepPrevious) {
-			err := cl.Delete(ctx, pl.region, o.ID)
-			switch {
-			case err == nil:
-				log.Info("cleanup: deleted unused certificate", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "name", o.Name)
-			case errors.Is(err, provider.ErrInUse):
-				log.Debug("cleanup: certificate still in use", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID)
-			default:
-				log.Warn("cleanup: delete failed; left for the next run", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "error", err.Error())
-			}
+		if rb, ok := p.(provider.Rebinder); ok {
+			converge(ctx, p, rb, pl, results, owned, fp, log)
+		}
+		r.cleanup(ctx, cl, pl, results, owned, fp, log)
+	}
+}
+
+// converge moves every slot of pl that serves a copy of the run's certificate other than the
+// canonical one (the earliest this project uploaded, then the lowest id, as providers choose when
+// they reuse) onto the canonical one. Two invocations that uploaded the same certificate at once,
+// each before it could see the other's copy, so end on one copy, whichever finishes last.
+func converge(ctx context.Context, p provider.Provider, rb provider.Rebinder, pl place, results []result, owned []provider.Owned, fp string, log *slog.Logger) {
+	copies := slices.DeleteFunc(slices.Clone(owned), func(o provider.Owned) bool { return o.Fingerprint != fp })
+	if len(copies) < 2 {
+		return
+	}
+	canonical := slices.MinFunc(copies, func(a, b provider.Owned) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+	}).ID
+	for i := range results {
+		res := &results[i]
+		id := res.CertificateID
+		if (place{res.Provider, res.slot.Region}) != pl || id == canonical ||
+			(res.Status != report.TargetRotated && res.Status != report.TargetUnchanged) ||
+			!slices.ContainsFunc(copies, func(o provider.Owned) bool { return o.ID == id }) {
+			continue
+		}
+		err := rb.Rebind(ctx, res.slot, canonical)
+		if err == nil {
+			err = verify(ctx, p, res.slot, canonical)
+		}
+		if err != nil {
+			log.Warn("converge: moving to the one copy failed; left for the next run", "target", res.Name, "error", err.Error())
+			continue
+		}
+		log.Info("converge: moved to the one copy of this certificate", "target", res.Name, "from", id, "certificate_id", canonical)
+		res.CertificateID = canonical
+		if res.Status == report.TargetUnchanged {
+			res.slot.Current.ID = canonical
+		}
+	}
+}
+
+// cleanup deletes, in pl, the certificates this project uploaded that nothing serves, keeping per
+// lineage (same names) this run's previous certificates and the newest, up to KeepPrevious.
+func (r *Rotator) cleanup(ctx context.Context, cl provider.Cleaner, pl place, results []result, owned []provider.Owned, fp string, log *slog.Logger) {
+	serving := map[string]bool{}  // certificate ids the run's slots serve now
+	previous := map[string]bool{} // rollback points of this run
+	for _, res := range results {
+		if res.Status == report.TargetRotated {
+			serving[res.CertificateID] = true
+			previous[res.PreviousCertificateID] = true
+		} else {
+			serving[res.slot.Current.ID] = true
+		}
+	}
+	for _, o := range doomed(owned, serving, previous, fp, r.opt.KeepPrevious) {
+		err := cl.Delete(ctx, pl.region, o.ID)
+		switch {
+		case err == nil:
+			log.Info("cleanup: deleted unused certificate", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "name", o.Name)
+		case errors.Is(err, provider.ErrInUse):
+			log.Debug("cleanup: certificate still in use", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID)
+		default:
+			log.Warn("cleanup: delete failed; left for the next run", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "error", err.Error())
 		}
 	}
 }

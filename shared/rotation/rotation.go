@@ -111,14 +111,13 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 	rep.Targets = append(rep.Targets, failed...)
 	results := r.deploy(work, slots, b, clouds, log)
 	if r.opt.Rollback && !r.opt.DryRun && len(failed)+countFailed(results) > 0 {
-		r.rollback(work, slots, results, clouds, log, rep)
+		r.rollback(work, results, clouds, log, rep)
 	}
 	for _, res := range results {
 		rep.Targets = append(rep.Targets, res.Target)
 	}
 	if !r.opt.DryRun && len(failed)+countFailed(results) == 0 {
-		r.converge(work, results, b, clouds, log)
-		r.cleanup(work, slots, results, b, clouds, log)
+		r.finish(work, results, b, clouds, log)
 	}
 	for _, t := range rep.Targets {
 		if t.Status == report.TargetFailed && t.Retryable {
