@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/certrotate/certrotate/shared/config"
+	"github.com/certrotate/certrotate/shared/testtool"
 )
 
 // TestTemplateLint runs cfn-lint (with its offline SAM transform) on template.yaml: zero findings.
@@ -37,15 +38,10 @@ func TestTemplateLint(t *testing.T) {
 	}
 }
 
-// cfnLint finds cfn-lint, or fails: `make test` lints the template on every machine.
+// cfnLint finds cfn-lint; without it the lint is skipped with a hint (failed under CI=true).
 func cfnLint(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("cfn-lint")
-	if err != nil {
-		t.Fatalf("cfn-lint is not on PATH (%v): make test lints template.yaml with it. "+
-			"Install it with `pip install cfn-lint` (1.x; it includes the SAM translator).", err)
-	}
-	return path
+	return testtool.Need(t, "the template lint (deploy.TestTemplateLint)", "pip install cfn-lint: 1.x includes the SAM translator", "cfn-lint")
 }
 
 var (

@@ -174,7 +174,7 @@ func build(root, dir string) (map[string]string, error) {
 }
 
 // sizeOf returns the binary's size and the size of the Lambda zip holding it as "bootstrap"
-// (deflate, as scripts/zip.sh makes it).
+// (deflate, as scripts/zip makes it).
 func sizeOf(bin, zipPath string) ([2]int64, error) {
 	fi, err := os.Stat(bin)
 	if err != nil {

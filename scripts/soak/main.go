@@ -20,6 +20,13 @@ func main() {
 	flag.Uint64Var(&opt.Seed, "seed", uint64(time.Now().UnixNano()), "random seed")
 	flag.Parse()
 	start := time.Now()
+	last := start
+	opt.Progress = func(done, total int) {
+		if now := time.Now(); now.Sub(last) >= 5*time.Second || done == total {
+			last = now
+			fmt.Fprintf(os.Stderr, "soaking %d of %d (%s)\n", done, total, now.Sub(start).Round(time.Second))
+		}
+	}
 	res, err := soak.Run(context.Background(), opt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)

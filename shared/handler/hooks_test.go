@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/certrotate/certrotate/shared/entry"
+
+	"github.com/certrotate/certrotate/shared/testtool"
 )
 
 // fcTrigger serves the rotate handler over HTTP as Function Compute's HTTP trigger does: the
@@ -44,9 +46,7 @@ func fcTrigger(t *testing.T, e *env) *httptest.Server {
 
 func TestCertbotDeployHookAgainstTheRealFunction(t *testing.T) {
 	for _, tool := range []string{"sh", "openssl", "curl", "od"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
+		testtool.Need(t, "the deploy hooks against the real function (shared/handler)", "e.g. apt-get install "+hookPackages[tool], tool)
 	}
 	e := newEnv(t)
 	withSecret(t, e)
@@ -82,3 +82,6 @@ func TestCertbotDeployHookAgainstTheRealFunction(t *testing.T) {
 	}
 	assertNoSecrets(t, e.fresh, []byte(out), e.logs.Bytes())
 }
+
+// hookPackages names the Debian package that holds each tool the hooks need.
+var hookPackages = map[string]string{"sh": "dash", "openssl": "openssl", "curl": "curl", "od": "coreutils"}

@@ -35,6 +35,8 @@ type Options struct {
 	FaultRate float64 // share of calls answered with throttling or 5xx, half each
 	CrashRate float64 // share of deliveries killed after a random number of mutating calls
 	Seed      uint64
+	// Progress, when set, is called after each run with the runs done so far and the total.
+	Progress func(done, total int)
 }
 
 // Result counts what happened. Every count but Runs and Converged must be zero.
@@ -98,6 +100,9 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			res.Converged++
 		}
 		s.cloud.ResetCalls()
+		if opt.Progress != nil {
+			opt.Progress(i+1, opt.Runs)
+		}
 	}
 	return res, nil
 }

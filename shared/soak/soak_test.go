@@ -13,7 +13,12 @@ func TestShortSoak(t *testing.T) {
 	if testing.Short() {
 		runs = 20
 	}
-	res, err := soak.Run(context.Background(), soak.Options{Runs: runs, FaultRate: 0.2, CrashRate: 0.3, Seed: 7})
+	res, err := soak.Run(context.Background(), soak.Options{Runs: runs, FaultRate: 0.2, CrashRate: 0.3, Seed: 7,
+		Progress: func(done, total int) { // relayed by scripts/gotest while make test runs
+			if done%20 == 0 {
+				t.Logf("progress: soaking %d of %d", done, total)
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
+
+	"github.com/certrotate/certrotate/shared/testtool"
 )
 
 // The deploy hooks in scripts/ are run with sh against a fake rotate that verifies them
@@ -119,9 +121,7 @@ func (f *fakeRotate) got() (calls int, bodies []hookBody, refusals []string) {
 func needTools(t *testing.T) {
 	t.Helper()
 	for _, tool := range []string{"sh", "openssl", "curl", "od"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("deploy hook tests need %s on PATH: %v", tool, err)
-		}
+		testtool.Need(t, "the deploy hook tests (shared/webhook)", "e.g. apt-get install "+hookPackages[tool], tool)
 	}
 }
 
@@ -498,3 +498,6 @@ func TestSignAndPostStandalone(t *testing.T) {
 		t.Errorf("without arguments: %v\n%s", err, out)
 	}
 }
+
+// hookPackages names the Debian package that holds each tool the hooks need.
+var hookPackages = map[string]string{"sh": "dash", "openssl": "openssl", "curl": "curl", "od": "coreutils"}
