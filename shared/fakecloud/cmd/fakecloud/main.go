@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,7 +17,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
@@ -26,10 +24,14 @@ import (
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 )
 
-const usage = `fakecloud: local emulator of Alibaba SLB, OSS and AWS S3 for certrotate.
+const usage = `fakecloud: a local twin of the clouds certrotate talks to, on one port:
+  Alibaba Cloud SLB (CLB, RPC API 2014-05-15), Certificate Management Service (CAS, 2020-04-07)
+  and OSS; AWS S3; Huawei Cloud ELB (v3); fake DingTalk, Feishu, WeCom and Slack robots
+  (/_fake/chat/); and, with --function, a built function behind an HTTP trigger (/fn/NAME/).
 
 Usage:
-  fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--ready-file PATH]
+  fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--function NAME=PATH]...
+                   [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--ready-file PATH]
   fakecloud state  [--url URL] [--json]
   fakecloud put    [--url URL] --store oss|s3 --bucket B --key K --file F
   fakecloud mkcert --names a,b[,...] [--days 90] [--key-type ecdsa-p256|ecdsa-p384|rsa2048] --out DIR
@@ -116,6 +118,9 @@ func serve(args []string, stderr io.Writer) error {
 	errRate := fs.Float64("errors", 0, "probability (0..1) of answering a 5xx")
 	faultSeed := fs.Uint64("fault-seed", 1, "seed of the random fault injection")
 	ready := fs.String("ready-file", "", "write the base URL to this file once listening (removed on exit)")
+	functions := functionFlag{}
+	fs.Var(functions, "function", "NAME=PATH: answer HTTP requests to /fn/NAME/ by running the built function PATH on\n"+
+		"the Function Compute HTTP trigger's event (PATH invoke --event -), as a function URL would (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -154,7 +159,9 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: logRequests(log, cloud.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	env := functionEnv(base)
+	handler := fronted(log, functions, func() []string { return env }, logRequests(log, cloud.Handler()))
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -167,6 +174,9 @@ func serve(args []string, stderr io.Writer) error {
 			return err
 		}
 		defer os.Remove(*ready)
+	}
+	for _, name := range sortedNames(functions) {
+		log.Info("function fronted", "function", name, "path", functions[name], "url", base+fnPrefix+name+"/")
 	}
 	log.Info("fakecloud listening", "url", base, "seed", *seed, "latency", latency.String(),
 		"throttle", *throttle, "errors", *errRate, "access_key_id", fakecore.DefaultAccessKeyID)
@@ -271,63 +281,7 @@ func state(args []string, stdout, stderr io.Writer) error {
 }
 
 func printState(w io.Writer, st fakecloud.State, now time.Time) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tLOAD BALANCER\tPORT\tSNI DOMAIN\tCERTIFICATE ID\tSHA-1\tNAMES\tEXPIRES")
-	for _, r := range st.Regions {
-		for _, lb := range r.LoadBalancers {
-			for _, l := range lb.Listeners {
-				if l.Protocol != "https" {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t-\t(%s, no certificate)\t\t\t\n", r.Region, lb.ID, l.Port, l.Protocol)
-					continue
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\tdefault\t%s\n", r.Region, lb.ID, l.Port, certColumns(l.Certificate, now))
-				for _, x := range l.Extensions {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Region, lb.ID, l.Port, x.Domain, certColumns(x.Certificate, now))
-				}
-			}
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tCERTIFICATE ID\tNAME\tSHA-1\tNAMES\tEXPIRES\tBOUND BY")
-	for _, r := range st.Regions {
-		for _, c := range r.Certificates {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Region, c.ID, dash(c.Name), shortFP(c.Fingerprint),
-				strings.Join(c.Names, ","), expiry(c.ExpireTime, now), c.BoundBy)
-		}
-	}
-	tw.Flush()
-}
-
-func certColumns(c *fakecloud.CertificateRef, now time.Time) string {
-	if c == nil {
-		return "(missing)\t\t\t"
-	}
-	return fmt.Sprintf("%s\t%s\t%s\t%s", c.ID, shortFP(c.Fingerprint), strings.Join(c.Names, ","), expiry(c.ExpireTime, now))
-}
-
-func shortFP(fp string) string {
-	if len(fp) > 11 {
-		return fp[:11]
-	}
-	return fp
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func expiry(t, now time.Time) string {
-	days := int(math.Round(t.Sub(now).Hours() / 24))
-	rel := fmt.Sprintf("in %dd", days)
-	if t.Before(now) {
-		rel = fmt.Sprintf("expired %dd ago", -days)
-	}
-	return t.UTC().Format("2006-01-02") + " (" + rel + ")"
+	_ = fakecloud.WriteState(w, st, now)
 }
 
 // --- put --------------------------------------------------------------------------------------

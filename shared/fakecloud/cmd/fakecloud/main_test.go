@@ -72,8 +72,12 @@ func TestBinary(t *testing.T) {
 	dir := t.TempDir()
 
 	// --help for the tool and every command.
-	if out, _, code := runBin(t, bin, "--help"); code != 0 || !strings.Contains(out, "fakecloud serve") {
-		t.Errorf("--help: %d %s", code, out)
+	// --help names every service the emulator speaks.
+	out, _, code := runBin(t, bin, "--help")
+	for _, want := range []string{"fakecloud serve", "SLB", "CAS", "OSS", "S3", "Huawei Cloud ELB", "robots", "--function"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("--help (exit %d) lacks %q:\n%s", code, want, out)
+		}
 	}
 	for _, cmd := range []string{"serve", "state", "put", "mkcert"} {
 		if _, errOut, code := runBin(t, bin, cmd, "--help"); code != 0 || !strings.Contains(errOut, "Usage: fakecloud "+cmd) {
@@ -146,12 +150,13 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("ready file: %q; stderr: %s", base, serveErr.String())
 	}
 
-	// state: the table and the JSON.
+	// state: the tables (every service, Huawei ELB included) and the JSON.
 	out, errOut, code := runBin(t, bin, "state", "--url", base)
 	if code != 0 {
 		t.Fatalf("state: %d %s", code, errOut)
 	}
-	for _, want := range []string{"lb-demo-web", "lb-demo-shop", "api.example.com", "example.com,www.example.com", "shop.other.org", "not-ours", "(in 5d)", "default"} {
+	for _, want := range []string{"lb-demo-web", "lb-demo-shop", "api.example.com", "example.com,www.example.com", "shop.other.org", "not-ours", "(in 5d)", "default",
+		"Alibaba SLB (CLB) listeners", "Alibaba CAS certificates", "Huawei ELB listeners", "Huawei ELB certificates", "demo-web", "0a1b2c3d4e5f67890a1b2c3d4e5f6789"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state table lacks %q:\n%s", want, out)
 		}
