@@ -73,6 +73,12 @@ func (f functionFlag) Set(v string) error {
 // function started with nothing set talks to this emulator and never to a real cloud.
 func functionEnv(base string) []string {
 	env := os.Environ()
+	set := map[string]bool{}
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); v != "" {
+			set[k] = true
+		}
+	}
 	defaults := []struct{ name, value string }{
 		{"ROTATE_SLB_ENDPOINT", base}, {"ROTATE_OSS_ENDPOINT", base}, {"ROTATE_ELB_ENDPOINT", base}, {"ROTATE_CAS_ENDPOINT", base},
 		{"AWS_ENDPOINT_URL_S3", base},
@@ -81,7 +87,7 @@ func functionEnv(base string) []string {
 		{"AWS_ACCESS_KEY_ID", fakecore.DefaultAccessKeyID}, {"AWS_SECRET_ACCESS_KEY", fakecore.DefaultAccessKeySecret},
 	}
 	for _, d := range defaults {
-		if os.Getenv(d.name) == "" {
+		if !set[d.name] {
 			env = append(env, d.name+"="+d.value)
 		}
 	}
