@@ -234,9 +234,12 @@ func TestTemplateEnvironment(t *testing.T) {
 	given := map[string]string{
 		"RotateTargets":       `[{"provider":"alislb","region":"cn-hangzhou"}]`,
 		"RotateWebhookSecret": "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-		"NotifySecret":        "whsec_ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
-		"NotifyWebhookUrl":    "https://hooks.example.com/certrotate",
-		"NotifyWebhookSecret": "whsec_c2lnbmluZy1rZXktZm9yLXRoZS1nZW5lcmljLWhvb2s=",
+		// On Lambda the Alibaba keys of the alislb targets come from these parameters only.
+		"AlibabaAccessKeyId":     "LTAI5tTemplateTestKey",
+		"AlibabaAccessKeySecret": "template-test-secret-not-real",
+		"NotifySecret":           "whsec_ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+		"NotifyWebhookUrl":       "https://hooks.example.com/certrotate",
+		"NotifyWebhookSecret":    "whsec_c2lnbmluZy1rZXktZm9yLXRoZS1nZW5lcmljLWhvb2s=",
 	}
 	for id, name := range templateFunctions {
 		vars := get(tpl, "Resources", id, "Properties", "Environment", "Variables")

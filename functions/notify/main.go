@@ -17,10 +17,13 @@ AWS Lambda or Function Compute destination record wrapping one (or rotate's erro
 request carrying a report signed with NOTIFY_SECRET. It posts one message per report to every
 configured channel (NOTIFY_DINGTALK_*, NOTIFY_FEISHU_*, NOTIFY_WECOM_WEBHOOK, NOTIFY_SLACK_WEBHOOK,
 NOTIFY_WEBHOOK_*, NOTIFY_SMTP_*), as NOTIFY_ON and NOTIFY_LANG say. Configuration is read from
-the environment; see the README. Exit status here: 0 sent or filtered, 1 a channel failed.`
+the environment; see the README.`
+
+const exitCodes = `Exit status: 0 sent or filtered (NOTIFY_ON left it out); 1 a channel failed, or an error;
+2 bad input, bad usage or bad configuration.`
 
 func main() {
-	entry.Main(entry.Program{Name: "notify", Usage: usage, Setup: func() (entry.Handler, error) {
+	entry.Main(entry.Program{Name: "notify", Usage: usage, ExitCodes: exitCodes, Setup: func() (entry.Handler, error) {
 		cfg, err := config.LoadNotify()
 		if err != nil {
 			return nil, err

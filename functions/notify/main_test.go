@@ -142,6 +142,9 @@ func TestCommandLine(t *testing.T) {
 			if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || len(sink.Messages()) != tc.messages {
 				t.Fatalf("exit %d, want %d; %d messages; stdout:\n%s\nstderr:\n%s", code, tc.code, len(sink.Messages()), stdout.String(), stderr.String())
 			}
+			if tc.name == "help" && (strings.Contains(stdout.String(), "rotated") || strings.Contains(stdout.String(), "pending")) {
+				t.Errorf("notify --help lists rotate's exit codes:\n%s", stdout.String())
+			}
 			for _, out := range []string{stdout.String(), stderr.String()} {
 				if strings.Contains(out, dingSecret) || strings.Contains(out, "access_token=tok") {
 					t.Fatalf("output holds a secret:\n%s", out)

@@ -214,6 +214,9 @@ func TestCommandLineExitCodes(t *testing.T) {
 		{"bad event", []string{"invoke", "--event", write("bad.json", []byte(`{"hello":1}`))}, creds, nil, 2, "unrecognised event"},
 		{"cloud failure", []string{"invoke", "--event", write("ok2.json", w.body)}, []string{"ALIBABA_CLOUD_ACCESS_KEY_ID=nobody", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=x"}, nil, 1, `"status": "failed"`},
 		{"no arguments", nil, creds, nil, 2, ""},
+		{"sign --help", []string{"sign", "--help"}, nil, nil, 0, "Usage: rotate sign"},
+		// Known at start, not at the first SLB call: a configuration error, exit 2, nothing printed.
+		{"no Alibaba keys", []string{"invoke", "--event", write("ok3.json", w.body)}, nil, nil, 2, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(bin, tc.args...)

@@ -117,16 +117,29 @@ func (c *Rotate) validate() []error {
 	if huawei && (c.HuaweiAccessKey == "" || c.HuaweiSecretKey == "") {
 		add("HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK: required by the huaweielb targets")
 	}
+	// Service endpoints are base URLs; the SDKs would append to a path, and fail on the first call.
 	for name, v := range map[string]string{
 		"ROTATE_SLB_ENDPOINT": c.SLBEndpoint, "ROTATE_CAS_ENDPOINT": c.CASEndpoint,
-		"ROTATE_OSS_ENDPOINT": c.OSSEndpoint, "ROTATE_ELB_ENDPOINT": c.ELBEndpoint, "ROTATE_NOTIFY_URL": c.NotifyURL,
+		"ROTATE_OSS_ENDPOINT": c.OSSEndpoint, "ROTATE_ELB_ENDPOINT": c.ELBEndpoint,
 	} {
-		if v == "" {
-			continue
+		if p := endpointProblem(v); v != "" && p != "" {
+			add("%s: %s", name, p)
 		}
-		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			add("%s: %q is not an http:// or https:// URL", name, v)
+	}
+	if c.NotifyURL != "" {
+		if u, err := url.Parse(c.NotifyURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("ROTATE_NOTIFY_URL: %q is not an http:// or https:// URL", c.NotifyURL)
 		}
+	}
+	// Alibaba credentials: on Function Compute the invocation's role gives them; elsewhere (Lambda,
+	// the command line) only the environment can, so their absence is known now, not at the first call.
+	alibaba := false
+	for _, t := range targets {
+		alibaba = alibaba || t.Provider == provider.AliSLB
+	}
+	if alibaba && os.Getenv("FC_RUNTIME_API") == "" &&
+		(os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" || os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "") {
+		add("ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the alislb targets outside Function Compute (where the function's role gives them)")
 	}
 	for name, secret := range map[string]string{"ROTATE_WEBHOOK_SECRET": c.WebhookSecret, "ROTATE_NOTIFY_SECRET": c.NotifySecret} {
 		if _, err := webhook.Key(secret); secret != "" && err != nil {
@@ -156,13 +169,42 @@ func (c *Rotate) validate() []error {
 	return problems
 }
 
-// typed rewrites envconfig's parse error into one naming the variable and the expected type.
+// typed rewrites envconfig's parse error into one naming the variable and the format it wants,
+// in a person's words (never a Go type name).
 func typed(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %q is not a valid %s", pe.KeyName, pe.Value, pe.TypeName)
+		return fmt.Errorf("%s: %q is not %s", pe.KeyName, pe.Value, format(pe.TypeName))
 	}
 	return err
+}
+
+func format(typeName string) string {
+	switch typeName {
+	case "int", "int64", "int32", "uint", "uint64":
+		return "a whole number (e.g. 8)"
+	case "float64", "float32":
+		return "a number (e.g. 20 or 2.5)"
+	case "bool":
+		return "true or false"
+	case "Duration", "time.Duration":
+		return "a duration such as 10s, 1m30s or 500ms"
+	}
+	return "in the expected format (see the README's configuration table)"
+}
+
+// endpointProblem says why v cannot be a service endpoint: a base URL with no path, query or fragment.
+func endpointProblem(v string) string {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		return fmt.Sprintf("%q is not an http:// or https:// URL", v)
+	case u.Path != "" && u.Path != "/":
+		return fmt.Sprintf("%q has a path (%s); give the endpoint alone, like https://host[:port]", u.Scheme+"://"+u.Host+u.Path, u.Path)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Sprintf("%q has a query or a fragment; give the endpoint alone, like https://host[:port]", u.Scheme+"://"+u.Host)
+	}
+	return ""
 }
 
 func unjoin(err error) []error {

@@ -7,7 +7,14 @@ import (
 
 const oneTarget = `[{"provider":"alislb","region":"cn-hangzhou"}]`
 
+// alibabaKeys sets the Alibaba credentials that alislb targets need outside Function Compute.
+func alibabaKeys(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "config-test-secret-not-real")
+}
+
 func TestLoadRotateDefaults(t *testing.T) {
+	alibabaKeys(t)
 	t.Setenv("ROTATE_TARGETS", oneTarget)
 	c, err := LoadRotate()
 	if err != nil {
@@ -46,7 +53,7 @@ func TestLoadRotateBadTypesNameTheVariable(t *testing.T) {
 	t.Setenv("ROTATE_TARGETS", "")
 	t.Setenv("ROTATE_DRY_RUN", "maybe")
 	_, err := LoadRotate()
-	if err == nil || !strings.Contains(err.Error(), `ROTATE_DRY_RUN: "maybe" is not a valid bool`) || !strings.Contains(err.Error(), "ROTATE_TARGETS: is empty") {
+	if err == nil || !strings.Contains(err.Error(), `ROTATE_DRY_RUN: "maybe" is not true or false`) || !strings.Contains(err.Error(), "ROTATE_TARGETS: is empty") {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -62,6 +69,7 @@ func TestLoadRotateDeployment(t *testing.T) {
 		{name: "explicit invalid", explicit: "Prod_1", problem: "ROTATE_DEPLOYMENT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			alibabaKeys(t)
 			t.Setenv("ROTATE_TARGETS", oneTarget)
 			t.Setenv("ROTATE_DEPLOYMENT", tc.explicit)
 			t.Setenv("AWS_LAMBDA_FUNCTION_NAME", tc.lambda)
@@ -78,6 +86,53 @@ func TestLoadRotateDeployment(t *testing.T) {
 			}
 			if c.Deployment != tc.want {
 				t.Errorf("Deployment = %q, want %q", c.Deployment, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadRotateLateProblemsEarly: what would only fail at the first cloud call (an endpoint with a
+// path, missing credentials) is a configuration problem at start, in words a person can act on.
+func TestLoadRotateLateProblemsEarly(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" = no problem
+	}{
+		{"endpoint with a path", map[string]string{"ROTATE_SLB_ENDPOINT": "http://127.0.0.1:8086/slb"},
+			`ROTATE_SLB_ENDPOINT: "http://127.0.0.1:8086/slb" has a path (/slb); give the endpoint alone`},
+		{"endpoint with a query", map[string]string{"ROTATE_ELB_ENDPOINT": "https://elb.example.com/?token=x"},
+			"ROTATE_ELB_ENDPOINT: \"https://elb.example.com\" has a query or a fragment"},
+		{"endpoint with a slash", map[string]string{"ROTATE_OSS_ENDPOINT": "http://127.0.0.1:8086/"}, ""},
+		{"no Alibaba keys", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""},
+			"ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the alislb targets"},
+		{"no Alibaba keys on Function Compute", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "FC_RUNTIME_API": "127.0.0.1:9000"}, ""},
+		{"a number that is not one", map[string]string{"ROTATE_QPS": "fast"}, `ROTATE_QPS: "fast" is not a number (e.g. 20 or 2.5)`},
+		{"targets of the wrong shape", map[string]string{"ROTATE_TARGETS": `{"provider":"alislb"}`},
+			"ROTATE_TARGETS: not a JSON array of targets (the value is a JSON object); want one such as [{"},
+		{"a port as a string", map[string]string{"ROTATE_TARGETS": `[{"provider":"alislb","region":"cn-hangzhou","load_balancer_id":"lb-1","listener_port":"443"}]`},
+			"field listener_port is a JSON string, want a number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			alibabaKeys(t)
+			t.Setenv("ROTATE_TARGETS", oneTarget)
+			t.Setenv("FC_RUNTIME_API", "")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := LoadRotate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected problem: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if err != nil {
+				for _, goName := range []string{"provider.Target", "float64", "int64", "time.Duration", "Go value"} {
+					if strings.Contains(err.Error(), goName) {
+						t.Errorf("the message names a Go type (%s): %v", goName, err)
+					}
+				}
 			}
 		})
 	}

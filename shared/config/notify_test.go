@@ -79,7 +79,7 @@ func TestLoadNotifyListsEveryProblem(t *testing.T) {
 		"NOTIFY_WECOM_WEBHOOK: is not an http:// or https:// URL",
 		"NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set",
 		"NOTIFY_SMTP_HOST: \"smtp.example.com:587\" is not a host name",
-		`NOTIFY_SMTP_PORT: "x" is not a valid int`,
+		`NOTIFY_SMTP_PORT: "x" is not a whole number`,
 		"NOTIFY_SMTP_USERNAME, NOTIFY_SMTP_PASSWORD: set both or neither",
 		"NOTIFY_SMTP_FROM: required",
 		`NOTIFY_SMTP_TO: "not an address" is not an e-mail address`,

@@ -50,9 +50,12 @@ type Handler func(ctx context.Context, event json.RawMessage) (Answer, error)
 
 // Program is one function binary.
 type Program struct {
-	Name   string // the command name in usage and messages; default: the executable's name
-	Usage  string // what the program does and what its events are, shown by --help
-	Handle Handler
+	Name  string // the command name in usage and messages; default: the executable's name
+	Usage string // what the program does and what its events are, shown by --help
+	// ExitCodes, when set, replaces the general exit-status paragraph of --help with this
+	// program's own (notify's answers are not rotate's).
+	ExitCodes string
+	Handle    Handler
 	// Setup, when Handle is nil, builds the handler (typically from the environment). It runs
 	// once, at start on a platform and before an invoke on the command line, never for --help.
 	// Its error is a configuration error: printed on stderr, exit 2.
@@ -95,7 +98,7 @@ func (p *Program) setup() error {
 func Main(p Program) {
 	if pl := platform(os.Getenv); pl != PlatformCLI {
 		if err := p.setup(); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", p.name(), err)
+			fmt.Fprintln(os.Stderr, prefixed(p.name(), err))
 			os.Exit(ExitBadInput)
 		}
 		if pl == PlatformLambda {
@@ -155,8 +158,12 @@ func (p Program) usage(w io.Writer) {
 		fmt.Fprintf(&b, "\n%s\n", u)
 	}
 	fmt.Fprintf(&b, "\nThe event file holds one JSON event of at most 1 MiB, exactly as the platform would deliver it.\n")
-	fmt.Fprintf(&b, "Exit status: 0 rotated, unchanged or pending; 1 failed or partial, or an error;\n")
-	fmt.Fprintf(&b, "2 bad input, bad usage or bad configuration.\n")
+	if e := strings.TrimSpace(p.ExitCodes); e != "" {
+		fmt.Fprintf(&b, "%s\n", e)
+	} else {
+		fmt.Fprintf(&b, "Exit status: 0 rotated, unchanged or pending; 1 failed or partial, or an error;\n")
+		fmt.Fprintf(&b, "2 bad input, bad usage or bad configuration.\n")
+	}
 	fmt.Fprintf(&b, "\nThe same binary is the function on AWS Lambda (provided.al2023, when %s is set)\n", EnvLambdaRuntimeAPI)
 	fmt.Fprintf(&b, "and on Alibaba Cloud Function Compute 3.0 (runtime go1, when %s is set).\n", EnvFCRuntimeAPI)
 	io.WriteString(w, b.String())
@@ -222,7 +229,7 @@ func (p Program) invoke(ctx context.Context, args []string, stdin io.Reader, std
 	}
 
 	if err := p.setup(); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintln(stderr, prefixed(name, err))
 		return ExitBadInput
 	}
 	ctx = context.WithValue(ctx, invocationKey{}, &invocation{platform: PlatformCLI, requestID: newID()})
@@ -240,12 +247,22 @@ func (p Program) invoke(ctx context.Context, args []string, stdin io.Reader, std
 		io.WriteString(stdout, "null\n")
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintln(stderr, prefixed(name, err))
 		if code == ExitOK {
 			code = ExitFailed
 		}
 	}
 	return code
+}
+
+// prefixed is err's message after the program's name, once: an error already starting with
+// "name:" (a package prefix that is also the program's name) is not prefixed again.
+func prefixed(name string, err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, name+": ") {
+		return msg
+	}
+	return name + ": " + msg
 }
 
 // readEvent reads at most MaxEvent bytes of JSON from file, or from stdin for "-".

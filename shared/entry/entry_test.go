@@ -361,3 +361,18 @@ func TestCLISetupRunsOnlyForInvoke(t *testing.T) {
 		t.Fatalf("invoke after a good Setup: exit %d, stdout %q", code, out.String())
 	}
 }
+
+// TestPrefixedOnce: an error whose package prefix is the program's name is not prefixed twice.
+func TestPrefixedOnce(t *testing.T) {
+	for _, tc := range []struct{ name, err, want string }{
+		{"notify", "notify: every channel failed", "notify: every channel failed"},
+		{"notify", "configuration: 1 problem(s)", "notify: configuration: 1 problem(s)"},
+		{"rotate", "rotation: deadline", "rotate: rotation: deadline"},
+	} {
+		t.Run(tc.err, func(t *testing.T) {
+			if got := prefixed(tc.name, errors.New(tc.err)); got != tc.want {
+				t.Errorf("prefixed(%q, %q) = %q, want %q", tc.name, tc.err, got, tc.want)
+			}
+		})
+	}
+}

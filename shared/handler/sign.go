@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,18 +21,29 @@ import (
 // SignCommand is `rotate sign`: it signs a webhook body with ROTATE_WEBHOOK_SECRET (SPEC §5) and
 // prints the headers to send, or a whole signed HTTP event for `rotate invoke` and
 // `sam local invoke -e`.
+const signUsage = "[--body FILE | --certificate FILE --private-key FILE [--name N]] [--event headers|fc|lambda]"
+
 func SignCommand(getenv func(string) string) entry.Command {
 	return entry.Command{
-		Usage: "[--body FILE | --certificate FILE --private-key FILE [--name N]] [--event headers|fc|lambda]  sign a webhook body",
+		Usage: signUsage + "  sign a webhook body",
 		Run: func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fs := flag.NewFlagSet("rotate sign", flag.ContinueOnError)
-			fs.SetOutput(stderr)
-			bodyFile := fs.String("body", "", "the JSON body to sign (SPEC §4)")
+			fs.SetOutput(io.Discard) // help goes to stdout, errors to stderr, each printed below
+			bodyFile := fs.String("body", "", "the JSON body to sign (the README's certificate body)")
 			certFile := fs.String("certificate", "", "build the body from this PEM file (leaf, then intermediates)")
 			keyFile := fs.String("private-key", "", "… and this private key file")
 			name := fs.String("name", "", "display name for the body")
 			as := fs.String("event", "headers", "print the headers, or a signed Function Compute (fc) or Lambda function URL (lambda) event")
-			if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+			if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stdout)
+				fmt.Fprintln(stdout, "Usage: rotate sign "+signUsage+"\n\nSigns a webhook body with ROTATE_WEBHOOK_SECRET (Standard Webhooks).\n\nFlags:")
+				fs.PrintDefaults()
+				return entry.ExitOK
+			} else if err != nil || fs.NArg() > 0 {
+				if err == nil {
+					err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+				}
+				fmt.Fprintf(stderr, "rotate sign: %v\nUsage: rotate sign %s (rotate sign --help for the flags)\n", err, signUsage)
 				return entry.ExitBadInput
 			}
 			fail := func(format string, a ...any) int {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,7 +51,8 @@ func ParseTargets(raw string) ([]Target, error) {
 	dec.DisallowUnknownFields()
 	var targets []Target
 	if err := dec.Decode(&targets); err != nil {
-		return nil, fmt.Errorf("ROTATE_TARGETS: not a JSON array of targets: %w", err)
+		return nil, fmt.Errorf("ROTATE_TARGETS: not a JSON array of targets (%s); want one such as "+
+			`[{"provider":"alislb","region":"cn-hangzhou","load_balancer_id":"lb-…","listener_port":443}]`, jsonProblem(err))
 	}
 	if dec.More() {
 		return nil, errors.New("ROTATE_TARGETS: unexpected data after the JSON array")
@@ -168,4 +170,37 @@ func (t *Target) defaultName() string {
 		parts = append(parts, t.Domain)
 	}
 	return strings.Join(parts, "/")
+}
+
+// jsonProblem says what is wrong with the JSON in a person's words, never with Go type names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return "the value is a JSON " + te.Value
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s is a JSON %s, want %s", te.Field[strings.LastIndex(te.Field, ".")+1:], te.Value, jsonKind(te.Type.Kind().String()))
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON (at byte %d: %s)", se.Offset, strings.TrimPrefix(se.Error(), "invalid character "))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ") + " (fields: provider, region, load_balancer_id, listener_port, domain, listener_id, certificate_id, project_id, name, match, …; see the README)"
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "the JSON ends too early"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array of strings"
+	case "bool":
+		return "true or false"
+	}
+	return "another JSON type"
 }

@@ -37,6 +37,12 @@ func New(_ context.Context, region string) (*Bucket, error) {
 	if region == "" {
 		return nil, errors.New("s3bucket: no region: the event names none and AWS_REGION is not set")
 	}
+	// Without keys the SDK would sign nothing and every call would fail the same way, on every
+	// retry: say so now, as a problem of the configuration.
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" || os.Getenv("AWS_SECRET_ACCESS_KEY") == "" {
+		return nil, errors.New("s3bucket: no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set " +
+			"(Lambda sets them from the function's role; profiles, SSO and instance roles are not read)")
+	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL_S3")
 	if endpoint == "" {
 		endpoint = os.Getenv("AWS_ENDPOINT_URL")

@@ -69,3 +69,23 @@ func TestWrongSecretIsRefused(t *testing.T) {
 		t.Fatalf("want SignatureDoesNotMatch, got %v", err)
 	}
 }
+
+// TestMissingCredentialsAreAConfigurationProblem: no keys is said at once, naming the variables,
+// instead of a call that fails the same way on every retry.
+func TestMissingCredentialsAreAConfigurationProblem(t *testing.T) {
+	_, url := fakecloud.Start(t)
+	for _, tc := range []struct{ name, id, secret string }{
+		{"neither", "", ""},
+		{"no secret", fakecore.DefaultAccessKeyID, ""},
+		{"no key id", "", fakecore.DefaultAccessKeySecret},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, url, tc.secret)
+			t.Setenv("AWS_ACCESS_KEY_ID", tc.id)
+			_, err := New(context.Background(), "us-east-1")
+			if err == nil || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set") {
+				t.Fatalf("err = %v, want one naming the variables", err)
+			}
+		})
+	}
+}
