@@ -70,6 +70,9 @@ func (p *Provider) discoverListener(ctx context.Context, r *region, t provider.T
 		})
 		return resp, err
 	})
+	if ErrorCode(err) == codeNotHTTPS {
+		return nil, p.notHTTPS(ctx, r, t)
+	}
 	if err != nil {
 		return nil, err
 	}
