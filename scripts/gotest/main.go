@@ -100,7 +100,12 @@ func newReporter(label string, w io.Writer) *reporter {
 		output: map[string][]string{}, testOut: map[string][]string{}, building: map[string]bool{}}
 }
 
-func short(pkg string) string { return strings.TrimPrefix(pkg, module) }
+func short(pkg string) string {
+	if pkg+"/" == module {
+		return "."
+	}
+	return strings.TrimPrefix(pkg, module)
+}
 
 func (r *reporter) println(s string) {
 	r.mu.Lock()
