@@ -35,8 +35,8 @@ type Seed struct {
 	HuaweiProjects  []SeedHuaweiProject `json:"huawei_projects,omitempty"`
 	// HuaweiScopedKeys are ELB access keys whose rights are granted per enterprise project.
 	HuaweiScopedKeys []SeedHuaweiScopedKey `json:"huawei_scoped_keys,omitempty"`
-	Buckets         []SeedBucket        `json:"buckets,omitempty"`
-	BaseDir         string              `json:"-"`
+	Buckets          []SeedBucket          `json:"buckets,omitempty"`
+	BaseDir          string                `json:"-"`
 }
 
 // SeedHuaweiProject is the Huawei ELB state of one project.
@@ -66,7 +66,7 @@ type SeedHuaweiLoadBalancer struct {
 	ID                  string               `json:"id,omitempty"`
 	Name                string               `json:"name,omitempty"`
 	EnterpriseProjectID string               `json:"enterprise_project_id,omitempty"` // default "0"; its listeners' too
-	Listeners []SeedHuaweiListener `json:"listeners,omitempty"`
+	Listeners           []SeedHuaweiListener `json:"listeners,omitempty"`
 }
 
 // SeedHuaweiListener is an ELB listener; HTTPS, TERMINATED_HTTPS, TLS and QUIC ones need Certificate
