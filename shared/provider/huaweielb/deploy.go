@@ -256,10 +256,11 @@ func (p *Provider) updateListener(ctx context.Context, s *scope, id string, opt 
 }
 
 // Rebind implements provider.Rebinder. A certificate updated in place cannot be rolled back
-// (its previous key is gone); an SNI slot that served nothing before is emptied again. An SNI
-// slot deployed in this run gets back the certificate that Deploy replaced (the one of the same
-// key algorithm, which may differ from slot.Current when an ECC and an RSA certificate share
-// the domain).
+// (its previous key is gone); an SNI slot that served nothing before is emptied again. In an SNI
+// slot deployed in this run, certificateID takes the place of the certificate Deploy bound; the
+// rollback to slot.Current restores the certificate Deploy replaced (the one of the same key
+// algorithm, which may differ from slot.Current when an ECC and an RSA certificate share the
+// domain, and none when Deploy added its certificate beside a wildcard one).
 func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID string) error {
 	if slot.CertificateID != "" {
 		return provider.Permanent(fmt.Errorf("huaweielb: %s: certificate %s was updated in place and cannot be rolled back", slot.Name, slot.CertificateID))
@@ -284,8 +285,12 @@ func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID
 		return p.bind(ctx, s, slot, l, certificateID, nil, "")
 	}
 	now, back := "", certificateID
-	if d, ok := p.deployedSNI(s, slot); ok {
-		now, back = d.deployed, d.replaced
+	d, deployed := p.deployedSNI(s, slot)
+	if deployed {
+		now = d.deployed
+		if certificateID == slot.Current.ID {
+			back = d.replaced
+		}
 	} else {
 		exact, wild, err := p.sniCandidates(ctx, s, l.SniContainerRefs, slot.Domain)
 		if err != nil {
@@ -297,8 +302,14 @@ func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID
 	if back == "" {
 		next = slices.DeleteFunc(slices.Clone(l.SniContainerRefs), func(r string) bool { return r == now })
 	}
-	if slices.Equal(next, l.SniContainerRefs) {
-		return nil
+	if !slices.Equal(next, l.SniContainerRefs) {
+		if err := p.updateListener(ctx, s, slot.ListenerID, &model.UpdateListenerOption{SniContainerRefs: &next}); err != nil {
+			return err
+		}
 	}
-	return p.updateListener(ctx, s, slot.ListenerID, &model.UpdateListenerOption{SniContainerRefs: &next})
+	if deployed {
+		d.deployed = back
+		p.rememberSNI(s, slot, d)
+	}
+	return nil
 }

@@ -254,7 +254,8 @@ func TestECCAndRSASNIPair(t *testing.T) {
 				DefaultTLSContainerRef: def, SNIContainerRefs: []string{oldRSA, oldECC}})
 			p := mustNew(t, testConfig(e.URL))
 			slot := discoverOne(t, p, elbTarget(func(t *provider.Target) { t.ListenerID, t.Domain = l, domain }))
-			id, err := p.Deploy(context.Background(), slot, tc.new(t, domain))
+			b := tc.new(t, domain)
+			id, err := p.Deploy(context.Background(), slot, b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -272,6 +273,18 @@ func TestECCAndRSASNIPair(t *testing.T) {
 			if note := p.Note(slot); !strings.Contains(note, tc.note) || !strings.Contains(note, kept) {
 				t.Fatalf("Note = %q", note)
 			}
+			// Convergence moves the slot onto another copy of the same certificate.
+			canonical := addCertificate(t, e, "copy", domain, b)
+			if err := p.Rebind(context.Background(), slot, canonical); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := elb.Listener(testProject, l); !sameSet(got.SNIContainerRefs, []string{canonical, kept}) {
+				t.Fatalf("SNI after moving to the copy %v, want %s and %s", got.SNIContainerRefs, canonical, kept)
+			}
+			if b, err := p.Bound(context.Background(), slot); err != nil || b.ID != canonical {
+				t.Fatalf("Bound = %+v, %v; want the copy %s", b, err, canonical)
+			}
+			// Rollback puts back what Deploy replaced, whichever of the pair Discover reported.
 			if err := p.Rebind(context.Background(), slot, slot.Current.ID); err != nil {
 				t.Fatal(err)
 			}
