@@ -1,5 +1,5 @@
 // Package huaweielb deploys certificates to Huawei Cloud ELB (v3): certificates updated in
-// place, and the default and SNI certificates of HTTPS listeners.
+// place, and the default and SNI certificates of HTTPS, TLS and QUIC listeners.
 package huaweielb
 
 import (
