@@ -4,7 +4,8 @@ GOARCH  ?= amd64
 BIN     := bin
 DIST    := dist
 FUNCS   := rotate notify
-# First-run times on a 2-vCPU machine with empty Go caches (README, Two commands), said before each step.
+# First-run times on an idle 2-vCPU machine with empty Go caches (README, Two commands), said
+# before each step; a busy machine takes longer.
 FIRST_RUN_TEST := 10 minutes
 FIRST_RUN_VET  := 2 minutes
 FIRST_RUN_DEMO := 3 minutes

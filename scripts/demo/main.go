@@ -141,7 +141,17 @@ func (d *demo) build() error {
 }
 
 func (d *demo) startEmulator() error {
+	// The fake chat robots print what they accept on the process's stderr; here that goes to
+	// .demo/robots.log, and the notify step shows one message.
+	logPath := filepath.Join(d.work, "robots.log")
+	robots, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	stderr := os.Stderr
+	os.Stderr = robots
 	d.cloud = fakecloud.New()
+	os.Stderr = stderr
 	seed, err := fakecloud.DemoSeed(d.now)
 	if err != nil {
 		return err

@@ -430,7 +430,8 @@ const (
 	DemoHuaweiListener     = "3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7"
 )
 
-// DemoSeed is the `make demo` scenario, with certificates generated relative to now:
+// DemoSeed is the `make demo` scenario, with RSA certificates (as Alibaba CLB takes) generated
+// relative to now:
 //   - region cn-hangzhou; bucket "certs" in OSS and in S3, both empty;
 //   - lb-demo-web: HTTPS 443 with an old certificate for example.com and www.example.com
 //     expiring in 5 days, and an SNI extension api.example.com with an old certificate for
@@ -456,7 +457,7 @@ func DemoSeed(now time.Time) (Seed, error) {
 	}
 	region := SeedRegion{Region: DemoRegion}
 	for _, sp := range specs {
-		is, err := certstest.New(certstest.Options{DNSNames: sp.names, NotBefore: sp.from, NotAfter: sp.to})
+		is, err := certstest.New(certstest.Options{DNSNames: sp.names, NotBefore: sp.from, NotAfter: sp.to, KeyType: certstest.RSA2048})
 		if err != nil {
 			return Seed{}, fmt.Errorf("fakecloud: demo seed: %w", err)
 		}
