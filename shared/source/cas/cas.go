@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -16,6 +15,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	sdkcas "github.com/aliyun/alibaba-cloud-sdk-go/services/cas"
 
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/retry"
 )
@@ -54,10 +54,11 @@ func NewDefaultConfig() Config {
 // Client fetches certificates from CAS. It is safe for concurrent use; calls are serialised
 // because the SDK client changes shared state on every call.
 type Client struct {
-	retry retry.Policy
+	retry   retry.Policy
+	timeout time.Duration
 
-	mu  sync.Mutex
-	sdk *sdkcas.Client
+	turn chan struct{} // one call at a time; held until the call returns, even one left behind
+	sdk  *sdkcas.Client
 }
 
 // New validates cfg and returns a client, reporting every problem at once. It makes no call.
@@ -101,9 +102,31 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("cas: client for %s: %s", cfg.Region, clean(err.Error()))
 	}
 	c.Domain = domain // "" keeps the SDK's endpoint for the region
-	c.SetReadTimeout(cfg.Timeout)
-	c.SetConnectTimeout(5 * time.Second)
-	return &Client{retry: cfg.Retry, sdk: c}, nil
+	return &Client{retry: cfg.Retry, timeout: cfg.Timeout, turn: make(chan struct{}, 1), sdk: c}, nil
+}
+
+// connectTimeout bounds connecting to CAS.
+const connectTimeout = 5 * time.Second
+
+// call makes one SDK call bounded by ctx. The SDK takes no context, so the client's read timeout
+// (which bounds the whole exchange) and connect timeout are set from the time ctx has left, and
+// the caller stops waiting when ctx ends; a call left behind keeps the client until it returns.
+func (c *Client) call(ctx context.Context, fn func(*sdkcas.Client) error) error {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return deadline.Err(ctx)
+	}
+	release := func() { <-c.turn }
+	timeout, err := deadline.Timeout(ctx, c.timeout)
+	if err != nil {
+		release()
+		return err
+	}
+	c.sdk.SetReadTimeout(timeout)
+	c.sdk.SetConnectTimeout(min(timeout, connectTimeout))
+	_, err = deadline.Detach(ctx, func() error { return fn(c.sdk) }, release)
+	return err
 }
 
 // Fetch returns certificate id's PEMs as CAS holds them (certificate: leaf then chain, as
@@ -121,10 +144,14 @@ func (c *Client) Fetch(ctx context.Context, id int64) (certificate, privateKey [
 		req := sdkcas.CreateGetUserCertificateDetailRequest()
 		req.CertId = requests.NewInteger64(id)
 		req.CertFilter = requests.NewBoolean(false)
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		var err error
-		resp, err = c.sdk.GetUserCertificateDetail(req)
+		var got *sdkcas.GetUserCertificateDetailResponse
+		err := c.call(ctx, func(sdk *sdkcas.Client) (err error) {
+			got, err = sdk.GetUserCertificateDetail(req)
+			return err
+		})
+		if err == nil {
+			resp = got
+		}
 		return err
 	})
 	if err != nil {
