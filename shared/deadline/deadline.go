@@ -171,3 +171,37 @@ func Detach(ctx context.Context, fn func() error, release func()) (finished bool
 		return false, Err(ctx)
 	}
 }
+
+// TimeoutSetter is a client whose calls take no context but a read timeout (bounding the whole
+// exchange) and a connect timeout: the Alibaba Cloud v1 SDK's clients (sdk.Client).
+type TimeoutSetter interface {
+	SetReadTimeout(time.Duration)
+	SetConnectTimeout(time.Duration)
+}
+
+// Call makes one call on client that takes no context, bounded by ctx: it sets the client's
+// timeouts from the time ctx has left (at most limit; connect at most connect), then runs fn with
+// Detach, release as there. The caller gives the client to no other call until release runs.
+// A timeout, whether ctx's or the client's own, comes back as Err(ctx) or as an error wrapping
+// context.DeadlineExceeded, never as the SDK's error, which quotes the request's URL (and with
+// it every parameter and the signature).
+func Call(ctx context.Context, client TimeoutSetter, limit, connect time.Duration, fn func() error, release func()) (finished bool, err error) {
+	timeout, err := Timeout(ctx, limit)
+	if err != nil {
+		if release != nil {
+			release()
+		}
+		return true, err
+	}
+	client.SetReadTimeout(timeout)
+	client.SetConnectTimeout(min(timeout, connect))
+	finished, err = Detach(ctx, fn, release)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		err = Err(ctx)
+	case errors.Is(err, context.DeadlineExceeded):
+		err = fmt.Errorf("no answer within %s: %w", timeout.Round(time.Millisecond), context.DeadlineExceeded)
+	}
+	return finished, err
+}

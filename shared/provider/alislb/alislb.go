@@ -173,24 +173,18 @@ func (p *Provider) call(ctx context.Context, r *region, action string, fn func(*
 	return nil
 }
 
-// attempt makes one SDK call on *c (made first if nil), bounded by ctx. The SDK takes no
-// context, so the client's read timeout (which bounds the whole exchange) and connect timeout
-// are set from the time ctx has left, and the run stops waiting when ctx ends; a client left
-// busy is dropped from the pool (*c = nil), to end on its own timeout.
+// attempt makes one SDK call on *c (made first if nil), bounded by ctx (deadline.Call: the SDK
+// takes no context); a client left busy is dropped from the pool (*c = nil), to end on its own
+// timeout.
 func (p *Provider) attempt(ctx context.Context, r *region, c **slb.Client, fn func(*slb.Client) error) error {
-	timeout, err := deadline.Timeout(ctx, p.cfg.Timeout)
-	if err != nil {
-		return err
-	}
 	if *c == nil {
+		var err error
 		if *c, err = p.newClient(r.id); err != nil {
 			return provider.Permanent(err)
 		}
 	}
 	client := *c
-	client.SetReadTimeout(timeout)
-	client.SetConnectTimeout(min(timeout, connectTimeout))
-	finished, err := deadline.Detach(ctx, func() error { return fn(client) }, nil)
+	finished, err := deadline.Call(ctx, client, p.cfg.Timeout, connectTimeout, func() error { return fn(client) }, nil)
 	if !finished {
 		*c = nil
 	}

@@ -108,24 +108,15 @@ func New(cfg Config) (*Client, error) {
 // connectTimeout bounds connecting to CAS.
 const connectTimeout = 5 * time.Second
 
-// call makes one SDK call bounded by ctx. The SDK takes no context, so the client's read timeout
-// (which bounds the whole exchange) and connect timeout are set from the time ctx has left, and
-// the caller stops waiting when ctx ends; a call left behind keeps the client until it returns.
+// call makes one SDK call bounded by ctx (deadline.Call: the SDK takes no context); a call left
+// behind keeps the client until it returns.
 func (c *Client) call(ctx context.Context, fn func(*sdkcas.Client) error) error {
 	select {
 	case c.turn <- struct{}{}:
 	case <-ctx.Done():
 		return deadline.Err(ctx)
 	}
-	release := func() { <-c.turn }
-	timeout, err := deadline.Timeout(ctx, c.timeout)
-	if err != nil {
-		release()
-		return err
-	}
-	c.sdk.SetReadTimeout(timeout)
-	c.sdk.SetConnectTimeout(min(timeout, connectTimeout))
-	_, err = deadline.Detach(ctx, func() error { return fn(c.sdk) }, release)
+	_, err := deadline.Call(ctx, c.sdk, c.timeout, connectTimeout, func() error { return fn(c.sdk) }, func() { <-c.turn })
 	return err
 }
 
