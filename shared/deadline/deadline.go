@@ -200,6 +200,16 @@ func Call(ctx context.Context, client TimeoutSetter, limit, connect time.Duratio
 	case err == nil:
 	case ctx.Err() != nil:
 		err = Err(ctx)
+	case errors.Is(err, context.DeadlineExceeded) && (timeout < limit || limit <= 0):
+		// The client's timeout was ctx's deadline, and fired first by a hair: say why it ended.
+		t := time.NewTimer(100 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			err = Err(ctx)
+		case <-t.C:
+			err = fmt.Errorf("no answer within %s: %w", timeout.Round(time.Millisecond), context.DeadlineExceeded)
+		}
 	case errors.Is(err, context.DeadlineExceeded):
 		err = fmt.Errorf("no answer within %s: %w", timeout.Round(time.Millisecond), context.DeadlineExceeded)
 	}
