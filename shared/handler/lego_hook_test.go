@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certrotate/certrotate/shared/testtool"
 )
 
 // TestLegoDeployHookAgainstTheRealFunction runs scripts/lego-deploy-hook.sh as lego v5 runs a
@@ -14,9 +16,7 @@ import (
 // spaces, which the hook must not split. It posts to the real handler behind an FC HTTP trigger.
 func TestLegoDeployHookAgainstTheRealFunction(t *testing.T) {
 	for _, tool := range []string{"sh", "openssl", "curl", "od", "grep"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
+		testtool.Need(t, "the lego hook", "install "+tool, tool)
 	}
 	hook, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "lego-deploy-hook.sh"))
 	info, err := os.Stat(hook)
