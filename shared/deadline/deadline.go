@@ -140,62 +140,30 @@ func Err(ctx context.Context) error {
 	return err
 }
 
-// Detach runs fn, a blocking call that takes no context, in its own goroutine, and waits for it
-// or for ctx to end, whichever is first. finished is false when fn was left running: the caller
-// must then not reuse what fn uses (fn's own timeout, set from Timeout, ends it later). err is
-// fn's error, or Err(ctx) when it was left running or never started. release, when not nil, runs
-// once fn has returned (or at once, when fn never started): there a left-behind call gives back
-// what it holds.
-func Detach(ctx context.Context, fn func() error, release func()) (finished bool, err error) {
-	if release == nil {
-		release = func() {}
-	}
-	if err := Err(ctx); err != nil {
-		release()
-		return true, err
-	}
-	done := make(chan error, 1)
-	go func() {
-		defer release()
-		done <- fn()
-	}()
-	select {
-	case err := <-done:
-		return true, err
-	case <-ctx.Done():
-		select {
-		case err := <-done: // fn finished at the same moment: take its answer
-			return true, err
-		default:
-		}
-		return false, Err(ctx)
-	}
-}
-
 // TimeoutSetter is a client whose calls take no context but a read timeout (bounding the whole
-// exchange) and a connect timeout: the Alibaba Cloud v1 SDK's clients (sdk.Client).
+// exchange: connecting, sending, and reading the answer to its end) and a connect timeout: the
+// Alibaba Cloud v1 SDK's clients (sdk.Client, which sets http.Client.Timeout from the read one).
 type TimeoutSetter interface {
 	SetReadTimeout(time.Duration)
 	SetConnectTimeout(time.Duration)
 }
 
-// Call makes one call on client that takes no context, bounded by ctx: it sets the client's
-// timeouts from the time ctx has left (at most limit; connect at most connect), then runs fn with
-// Detach, release as there. The caller gives the client to no other call until release runs.
+// Call makes one call on client, which takes no context, bounded by ctx: it sets the client's
+// timeouts from the time ctx has left (at most limit; connect at most connect), so that the call
+// returns by ctx's deadline even from a server that accepts the connection and never answers,
+// then runs fn. The caller gives the client to no other call meanwhile. It waits for fn rather
+// than leave it running: fn writes the caller's variables, and its own timeout ends it in time.
 // A timeout, whether ctx's or the client's own, comes back as Err(ctx) or as an error wrapping
 // context.DeadlineExceeded, never as the SDK's error, which quotes the request's URL (and with
 // it every parameter and the signature).
-func Call(ctx context.Context, client TimeoutSetter, limit, connect time.Duration, fn func() error, release func()) (finished bool, err error) {
+func Call(ctx context.Context, client TimeoutSetter, limit, connect time.Duration, fn func() error) error {
 	timeout, err := Timeout(ctx, limit)
 	if err != nil {
-		if release != nil {
-			release()
-		}
-		return true, err
+		return err
 	}
 	client.SetReadTimeout(timeout)
 	client.SetConnectTimeout(min(timeout, connect))
-	finished, err = Detach(ctx, fn, release)
+	err = fn()
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -213,5 +181,5 @@ func Call(ctx context.Context, client TimeoutSetter, limit, connect time.Duratio
 	case errors.Is(err, context.DeadlineExceeded):
 		err = fmt.Errorf("no answer within %s: %w", timeout.Round(time.Millisecond), context.DeadlineExceeded)
 	}
-	return finished, err
+	return err
 }

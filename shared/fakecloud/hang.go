@@ -13,10 +13,12 @@ var Services = []string{"slb", "cas", "oss", "s3", "elb"}
 
 // hang wraps a service's handler with the hang fault (fakecore.Faults.SetHang): a request to a
 // hanging service is read and never answered, until the client gives up or the faults are
-// cleared; then the connection is dropped without an answer. Real clouds do this when a load
-// balancer or a route stalls: the TCP connection is accepted and nothing comes back (issue 18,
-// "a stalled TCP connection that never answers"); SDKs see only their own timeout. The call log
-// records it with code "fakecloud.Hang" and status 0 (no answer).
+// cleared; then the connection is dropped without an answer. A stalled front end or route does
+// this: the TCP connection is accepted and nothing comes back, and a client sees only its own
+// timeout — which is why the SDKs have one (alibaba-cloud-sdk-go docs/5-Timeout-EN.md: read
+// timeout 10 s, connect 5 s, by default; huaweicloud-sdk-go-v3 core/config/http.go: DefaultTimeout 120 s);
+// seen in this project's own end-to-end run (issue 18). The call log records it with code
+// "fakecloud.Hang" and status 0 (no answer).
 func (c *Cloud) hang(service string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !c.faults.Hangs(service) {

@@ -176,8 +176,7 @@ func (p *Provider) call(ctx context.Context, r *region, action string, fn func(*
 }
 
 // attempt makes one SDK call on *c (made first if nil), bounded by ctx (deadline.Call: the SDK
-// takes no context); a client left busy is dropped from the pool (*c = nil), to end on its own
-// timeout.
+// takes no context, so its timeouts are set from the time left).
 func (p *Provider) attempt(ctx context.Context, r *region, c **slb.Client, fn func(*slb.Client) error) error {
 	if *c == nil {
 		var err error
@@ -186,11 +185,7 @@ func (p *Provider) attempt(ctx context.Context, r *region, c **slb.Client, fn fu
 		}
 	}
 	client := *c
-	finished, err := deadline.Call(ctx, client, p.cfg.Timeout, connectTimeout, func() error { return fn(client) }, nil)
-	if !finished {
-		*c = nil
-	}
-	return err
+	return deadline.Call(ctx, client, p.cfg.Timeout, connectTimeout, func() error { return fn(client) })
 }
 
 // connectTimeout bounds connecting to SLB.

@@ -57,7 +57,7 @@ type Client struct {
 	retry   retry.Policy
 	timeout time.Duration
 
-	turn chan struct{} // one call at a time; held until the call returns, even one left behind
+	turn chan struct{} // one call at a time: the SDK client changes shared state on every call
 	sdk  *sdkcas.Client
 }
 
@@ -108,16 +108,16 @@ func New(cfg Config) (*Client, error) {
 // connectTimeout bounds connecting to CAS.
 const connectTimeout = 5 * time.Second
 
-// call makes one SDK call bounded by ctx (deadline.Call: the SDK takes no context); a call left
-// behind keeps the client until it returns.
+// call makes one SDK call bounded by ctx (deadline.Call: the SDK takes no context, so its
+// timeouts are set from the time left), one at a time.
 func (c *Client) call(ctx context.Context, fn func(*sdkcas.Client) error) error {
 	select {
 	case c.turn <- struct{}{}:
 	case <-ctx.Done():
 		return deadline.Err(ctx)
 	}
-	_, err := deadline.Call(ctx, c.sdk, c.timeout, connectTimeout, func() error { return fn(c.sdk) }, func() { <-c.turn })
-	return err
+	defer func() { <-c.turn }()
+	return deadline.Call(ctx, c.sdk, c.timeout, connectTimeout, func() error { return fn(c.sdk) })
 }
 
 // Fetch returns certificate id's PEMs as CAS holds them (certificate: leaf then chain, as
@@ -135,15 +135,10 @@ func (c *Client) Fetch(ctx context.Context, id int64) (certificate, privateKey [
 		req := sdkcas.CreateGetUserCertificateDetailRequest()
 		req.CertId = requests.NewInteger64(id)
 		req.CertFilter = requests.NewBoolean(false)
-		var got *sdkcas.GetUserCertificateDetailResponse
-		err := c.call(ctx, func(sdk *sdkcas.Client) (err error) {
-			got, err = sdk.GetUserCertificateDetail(req)
+		return c.call(ctx, func(sdk *sdkcas.Client) (err error) {
+			resp, err = sdk.GetUserCertificateDetail(req)
 			return err
 		})
-		if err == nil {
-			resp = got
-		}
-		return err
 	})
 	if err != nil {
 		return nil, nil, "", fetchError(id, err)
