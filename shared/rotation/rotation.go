@@ -260,6 +260,11 @@ func (r *Rotator) deploy(ctx, readBack context.Context, slots []provider.Slot, b
 			if err == nil {
 				err = verify(readBack, p, s, t.CertificateID)
 			}
+			if n, ok := p.(provider.Noter); ok && err == nil {
+				if note := n.Note(s); note != "" {
+					t.Reason += "; " + note
+				}
+			}
 			if err != nil {
 				t.Status, t.Error, t.Retryable = report.TargetFailed, err.Error(), !provider.IsPermanent(err)
 			}
