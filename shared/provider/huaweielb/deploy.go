@@ -88,7 +88,7 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle) (strin
 	if err != nil {
 		return "", err
 	}
-	if best := earliest(list); best != "" {
+	if best := earliest(list, p.deployment()); best != "" {
 		s.uploaded[fp] = best
 		return best, nil
 	}
@@ -101,7 +101,7 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle) (strin
 		resp, err := c.CreateCertificate(&model.CreateCertificateRequest{Body: &model.CreateCertificateRequestBody{
 			Certificate: &model.CreateCertificateOption{
 				Name:        ptr(provider.CertificateName(b)),
-				Description: ptr("uploaded by certrotate"),
+				Description: ptr(p.markDescription()),
 				Type:        ptr(model.GetCreateCertificateOptionTypeEnum().SERVER),
 				Certificate: ptr(b.CertificatePEM),
 				PrivateKey:  ptr(b.PrivateKeyPEM),
@@ -122,7 +122,7 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle) (strin
 	// Another invocation may have created the same certificate meanwhile, or a retried create
 	// may have landed twice: everyone binds the earliest of our copies, and a loser deletes its own.
 	if list, err := p.byFingerprint(ctx, s, fp); err == nil {
-		if best := earliest(list); best != "" && best != id {
+		if best := earliest(list, p.deployment()); best != "" && best != id {
 			// Best effort: a copy left behind is ours and unused, so a later cleanup takes it.
 			_ = p.deleteCertificate(ctx, s, id)
 			id = best
@@ -135,14 +135,14 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle) (strin
 // earliest picks among certificates holding one leaf: ours first (the earliest created, then
 // the lowest id), then anyone's with the lowest id, so that every invocation choosing among
 // duplicates chooses the same one.
-func earliest(list []certInfo) string {
+func earliest(list []certInfo, dep string) string {
 	var best *certInfo
 	for i := range list {
 		c := &list[i]
 		if c.typ != "" && c.typ != "server" {
 			continue
 		}
-		if best == nil || before(*c, *best) {
+		if best == nil || before(*c, *best, dep) {
 			best = c
 		}
 	}
@@ -152,11 +152,11 @@ func earliest(list []certInfo) string {
 	return best.id
 }
 
-func before(a, b certInfo) bool {
+func before(a, b certInfo, dep string) bool {
 	switch {
-	case a.ours() != b.ours():
-		return a.ours()
-	case a.ours() && !a.created.Equal(b.created):
+	case a.ours(dep) != b.ours(dep):
+		return a.ours(dep)
+	case a.ours(dep) && !a.created.Equal(b.created):
 		return a.created.Before(b.created)
 	}
 	return a.id < b.id
