@@ -259,7 +259,7 @@ func TestHostileInputs(t *testing.T) {
 		{"names not covering the target", false, withCert(func(t *testing.T, e *env) (string, string) {
 			is := issue(t, certstest.Options{DNSNames: []string{"other.org", "*.other.org"}})
 			return string(is.FullchainPEM), string(is.KeyPEM)
-		}), hostileWant{status: report.Unchanged, exit: 0, says: []string{`"status":"skipped"`, "certificate does not cover example.com, www.example.com"}}},
+		}), hostileWant{status: report.Skipped, exit: 0, says: []string{`"status":"skipped"`, "certificate does not cover example.com, www.example.com"}}},
 
 		// Webhook requests.
 		{"webhook without a secret configured", false, hook("POST", goodBody, nil), badHTTP(http.StatusUnauthorized, "ROTATE_WEBHOOK_SECRET is not set")},
@@ -316,7 +316,7 @@ func TestHostileInputs(t *testing.T) {
 			is := issue(t, certstest.Options{DNSNames: []string{"other.org"}})
 			b := inline(string(is.FullchainPEM), string(is.KeyPEM))
 			ev := httpEvent(t, "lambda", "POST", signed(t, b, "msg_replayed", time.Now()), b, true)
-			if code, body := e.call(t, ev); code != http.StatusOK || body["status"] != report.Unchanged {
+			if code, body := e.call(t, ev); code != http.StatusOK || body["status"] != report.Skipped {
 				t.Fatalf("first delivery: %d %v", code, body)
 			}
 			return ev

@@ -16,19 +16,35 @@ import (
 
 // rollback rebinds every slot this run changed to the certificate it served before
 // (ROTATE_ON_PARTIAL=rollback). A slot that cannot be rolled back stays rotated, with the reason.
+// Each slot is read again first: one that serves another certificate than this run bound has been
+// rebound since by a concurrent run, whose binding wins: rolling it back would undo that run's
+// rotation with what this run read before it (SPEC §9, convergence), so it is left as it is.
 func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds, log *slog.Logger, rep *report.Report) {
-	back, kept := make([]bool, len(results)), make([]bool, len(results)) // rolled back; could not be
+	back, kept, moved := make([]bool, len(results)), make([]bool, len(results)), make([]bool, len(results))
 	r.each(len(results), func(i int) {
 		res := &results[i]
 		if !res.changed || res.Status != report.TargetRotated {
 			return
 		}
 		err := errors.New("the provider cannot roll back")
-		if p, perr := clouds.Provider(res.Provider); perr != nil {
+		p, perr := clouds.Provider(res.Provider)
+		if perr != nil {
 			err = perr
 		} else if rb, ok := p.(provider.Rebinder); ok {
-			if err = rb.Rebind(ctx, res.slot, res.PreviousCertificateID); err == nil {
-				err = verify(ctx, p, res.slot, res.PreviousCertificateID)
+			now, rerr := p.Bound(ctx, res.slot)
+			switch {
+			case rerr != nil:
+				err = fmt.Errorf("reading the binding before rolling back: %w", rerr)
+			case now.ID != res.CertificateID:
+				moved[i] = true
+				res.Reason = fmt.Sprintf("not rolled back: another run has since bound certificate %s here", now.ID)
+				log.Info("rollback: left to a concurrent run's binding", "target", res.Name, "certificate_id", now.ID)
+				res.CertificateID = now.ID
+				return
+			default:
+				if err = rb.Rebind(ctx, res.slot, res.PreviousCertificateID); err == nil {
+					err = verify(ctx, p, res.slot, res.PreviousCertificateID)
+				}
 			}
 		}
 		if err != nil {
@@ -42,8 +58,11 @@ func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds,
 		res.CertificateID, res.PreviousCertificateID = res.PreviousCertificateID, res.CertificateID
 		back[i] = true
 	})
-	if nb, nk := count(back), count(kept); nb > 0 || nk > 0 {
+	if nb, nk, nm := count(back), count(kept), count(moved); nb > 0 || nk > 0 || nm > 0 {
 		rep.Error = fmt.Sprintf("some targets failed; %d rolled back, %d could not be rolled back", nb, nk)
+		if nm > 0 {
+			rep.Error += fmt.Sprintf(", %d left to a concurrent run's binding", nm)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ package rotation
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,9 @@ type Options struct {
 	// most 3 s.
 	Reserve time.Duration
 	Now     func() time.Time
+	// Roots are the trusted roots a certificate sent without intermediates is checked against
+	// for the report's warnings; nil: the system's.
+	Roots *x509.CertPool
 }
 
 // Rotator runs rotations. It is safe for concurrent use.
@@ -102,6 +106,7 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 		rep.Fail(err, true)
 		return rep
 	}
+	rep.Warnings = b.Warnings(r.opt.Roots)
 	log.Info("certificate valid", "common_name", info.CommonName, "dns_names", info.DNSNames,
 		"fingerprint_sha256", info.FingerprintSHA256, "not_after", info.NotAfter, "targets", len(targets))
 
@@ -109,7 +114,7 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 	defer cancel()
 	slots, failed := r.discover(work, targets, clouds, log)
 	rep.Targets = append(rep.Targets, failed...)
-	results := r.deploy(work, slots, b, clouds, log)
+	results := r.deploy(work, slots, b, rec.Body != nil && rec.Body.Force, clouds, log)
 	if r.opt.Rollback && !r.opt.DryRun && len(failed)+countFailed(results) > 0 {
 		r.rollback(work, results, clouds, log, rep)
 	}
@@ -226,14 +231,14 @@ type result struct {
 
 // deploy decides, for each slot, whether it takes the certificate, deploys it where it does, and
 // reads every binding back.
-func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []result {
+func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bundle, force bool, clouds Clouds, log *slog.Logger) []result {
 	out := make([]result, len(slots))
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.each(len(slots), func(i int) {
 		s := slots[i]
 		res := result{Target: report.Target{Name: s.Name, Provider: s.Target.Provider}, slot: s}
 		t := &res.Target
-		status, reason := decide(s, b, fp)
+		status, reason := decide(s, b, fp, force)
 		t.Status, t.Reason = status, reason
 		switch status {
 		case report.TargetUnchanged:
@@ -315,8 +320,9 @@ func stopReason(err error) string {
 }
 
 // decide applies SPEC §6: a slot takes the certificate only if it covers the target's "match"
-// names, or else every name of the certificate the slot serves now (and the slot's SNI domain).
-func decide(s provider.Slot, b *certs.Bundle, fingerprint string) (status, reason string) {
+// names, or else every name of the certificate the slot serves now (and the slot's SNI domain);
+// and SPEC §9: never one that expires before the certificate served now, unless force.
+func decide(s provider.Slot, b *certs.Bundle, fingerprint string, force bool) (status, reason string) {
 	if s.Current.Fingerprint != "" && s.Current.Fingerprint == fingerprint {
 		return report.TargetUnchanged, "already serves this certificate"
 	}
@@ -341,6 +347,10 @@ func decide(s provider.Slot, b *certs.Bundle, fingerprint string) (status, reaso
 	}
 	if len(missing) > 0 {
 		return report.TargetSkipped, "certificate does not cover " + strings.Join(missing, ", ")
+	}
+	if served := s.Current.NotAfter; !force && !served.IsZero() && b.Leaf.NotAfter.Before(served) {
+		return report.TargetSkipped, fmt.Sprintf("no downgrade: the certificate served now expires %s, later than this one (%s); send \"force\": true to replace it anyway",
+			served.UTC().Format(time.RFC3339), b.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return report.TargetRotated, ""
 }
