@@ -40,6 +40,7 @@ func NewRotate(cfg *config.Rotate, log *slog.Logger) (*Rotate, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ROTATE_WEBHOOK_SECRET: %w", err)
 		}
+		v.AcceptGitHub(cfg.WebhookAcceptGitHub)
 		h.verifier = v
 	}
 	return h, nil
