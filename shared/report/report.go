@@ -88,14 +88,15 @@ func NewID() string {
 // Fail marks the whole run failed with err. badInput says the input, not the cloud, was at fault.
 func (r *Report) Fail(err error, badInput bool) {
 	r.Status = Failed
-	r.Error = err.Error()
+	r.Error = Redact(err.Error())
 	r.BadInput = badInput
 }
 
-// Settle derives the run status from the targets and stamps the finish time. A run that already
-// failed or is pending keeps its status.
+// Settle derives the run status from the targets, stamps the finish time and redacts every text
+// (Redact). A run that already failed or is pending keeps its status.
 func (r *Report) Settle(now time.Time, dryRun bool) {
 	r.FinishedAt = now.UTC().Format(time.RFC3339)
+	r.redact()
 	if r.Status == Failed || r.Status == Pending {
 		return
 	}

@@ -49,8 +49,8 @@ func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds,
 		}
 		if err != nil {
 			kept[i] = true
-			res.Reason = "rollback failed: " + err.Error()
-			log.Error("rollback failed", "target", res.Name, "error", err.Error())
+			res.Reason = "rollback failed: " + report.Redact(err.Error())
+			log.Error("rollback failed", "target", res.Name, "error", report.Redact(err.Error()))
 			return
 		}
 		log.Info("rolled back", "target", res.Name, "certificate_id", res.PreviousCertificateID)
@@ -102,7 +102,7 @@ func (r *Rotator) finish(ctx context.Context, results []result, b *certs.Bundle,
 		}
 		owned, err := cl.Owned(ctx, pl.region)
 		if err != nil {
-			log.Warn("listing certificates for cleanup failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", err.Error())
+			log.Warn("listing certificates for cleanup failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", report.Redact(err.Error()))
 			continue
 		}
 		if rb, ok := p.(provider.Rebinder); ok {
@@ -137,7 +137,7 @@ func converge(ctx context.Context, p provider.Provider, rb provider.Rebinder, pl
 			err = verify(ctx, p, res.slot, canonical)
 		}
 		if err != nil {
-			log.Warn("converge: moving to the one copy failed; left for the next run", "target", res.Name, "error", err.Error())
+			log.Warn("converge: moving to the one copy failed; left for the next run", "target", res.Name, "error", report.Redact(err.Error()))
 			continue
 		}
 		log.Info("converge: moved to the one copy of this certificate", "target", res.Name, "from", id, "certificate_id", canonical)
@@ -169,7 +169,7 @@ func (r *Rotator) cleanup(ctx context.Context, cl provider.Cleaner, pl place, re
 		case errors.Is(err, provider.ErrInUse):
 			log.Debug("cleanup: certificate still in use", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID)
 		default:
-			log.Warn("cleanup: delete failed; left for the next run", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "error", err.Error())
+			log.Warn("cleanup: delete failed; left for the next run", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "error", report.Redact(err.Error()))
 		}
 	}
 }

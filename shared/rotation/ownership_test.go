@@ -1,11 +1,17 @@
 package rotation_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/cloud"
@@ -138,5 +144,37 @@ func TestDeleteRefusesACertificateWithoutTheMark(t *testing.T) {
 	}
 	if m := mutating(w.cloud); len(m) > 0 {
 		t.Fatalf("mutating calls: %v", m)
+	}
+}
+
+// TestATimedOutCallEchoesNoSignedURL: an SLB call cut by the invocation's deadline puts no query
+// string (AccessKeyId, Signature, SignatureNonce) into the report or the log; leakcheck scans both.
+func TestATimedOutCallEchoesNoSignedURL(t *testing.T) {
+	w := newWorld(t, `[{"provider":"alislb","region":"cn-hangzhou","load_balancer_id":"lb-a","listener_port":443,"name":"a"}]`)
+	inner := w.cloud.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Action") == "SetLoadBalancerHTTPSListenerAttribute" {
+			<-r.Context().Done() // hangs until the caller gives up
+			return
+		}
+		inner.ServeHTTP(rw, r)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var logs bytes.Buffer
+	cfg := *w.cfg
+	cfg.SLBEndpoint = srv.URL
+	clouds := cloud.New(&cfg, cloud.Alibaba{AccessKeyID: fakecore.DefaultAccessKeyID, AccessKeySecret: fakecore.DefaultAccessKeySecret})
+	rep := rotation.New(rotation.Options{Targets: cfg.Targets, KeepPrevious: 1, Reserve: 500 * time.Millisecond}).Run(ctx, inline(w.fresh), clouds,
+		slog.New(slog.NewJSONHandler(io.MultiWriter(&logs, leakcheck.Writer(t, string(w.fresh.KeyPEM))), nil)))
+	out, _ := json.Marshal(rep)
+	if rep.Status != report.Failed || len(rep.Targets) != 1 || rep.Targets[0].Error == "" {
+		t.Fatalf("report %s: want the target failed", out)
+	}
+	for _, leak := range []string{"AccessKeyId=", "Signature=", "SignatureNonce=", fakecore.DefaultAccessKeyID} {
+		if strings.Contains(string(out), leak) || strings.Contains(logs.String(), leak) {
+			t.Fatalf("%s echoed:\nreport %s\nlog %s", leak, out, logs.String())
+		}
 	}
 }

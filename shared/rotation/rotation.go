@@ -206,9 +206,9 @@ func (r *Rotator) discover(ctx context.Context, targets []provider.Target, cloud
 			slots[i], err = p.Discover(ctx, t)
 		}
 		if err != nil {
-			log.Warn("target discovery failed", "target", t.Name, "error", err.Error())
+			log.Warn("target discovery failed", "target", t.Name, "error", report.Redact(err.Error()))
 			failed[i] = &report.Target{Name: t.Name, Provider: t.Provider, Status: report.TargetFailed,
-				Error: err.Error(), Retryable: !provider.IsPermanent(err)}
+				Error: report.Redact(err.Error()), Retryable: !provider.IsPermanent(err)}
 		}
 	})
 	var outSlots []provider.Slot
@@ -263,7 +263,7 @@ func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bu
 				err = verify(ctx, p, s, t.CertificateID)
 			}
 			if err != nil {
-				t.Status, t.Error, t.Retryable = report.TargetFailed, err.Error(), !provider.IsPermanent(err)
+				t.Status, t.Error, t.Retryable = report.TargetFailed, report.Redact(err.Error()), !provider.IsPermanent(err)
 			}
 		}
 		log.Info("target", "target", t.Name, "status", t.Status, "reason", t.Reason,
@@ -316,7 +316,7 @@ func stopReason(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errDeadlineNear.Error()
 	}
-	return err.Error()
+	return report.Redact(err.Error())
 }
 
 // decide applies SPEC §6: a slot takes the certificate only if it covers the target's "match"

@@ -133,7 +133,9 @@ func before(a, b serverCert) bool {
 // (and so the private key) back.
 func wrap(action string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("alislb: %s: %w", action, err)
+		// describe keeps errors.Is working and drops the signed URL a timed-out call's
+		// *url.Error prints (AccessKeyId, Signature, SignatureNonce, every parameter).
+		return fmt.Errorf("alislb: %s: %w", action, describe(err))
 	}
 	e := fmt.Errorf("alislb: %s: %w", action, describe(err))
 	if retryable(err) {
