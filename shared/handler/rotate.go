@@ -131,7 +131,7 @@ func (h *Rotate) notify(ctx context.Context, rep *report.Report, log *slog.Logge
 		return
 	}
 	if err := notify.Post(ctx, nil, h.cfg.NotifyURL, h.cfg.NotifySecret, rep); err != nil {
-		log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", err.Error())
+		log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", report.Redact(err.Error()))
 		return
 	}
 	log.Info("report posted to notify", "run_id", rep.ID)
