@@ -20,12 +20,13 @@ const zwsp = "\u200b"
 var breaks = []string{"@", "@" + zwsp, "://", ":" + zwsp + "//", "](", "]" + zwsp + "("}
 
 // markdownEscaper is for Feishu card markdown and WeCom markdown: the CommonMark punctuation
-// that starts emphasis, code, links, images, headings, lists and quotes is backslash-escaped;
+// that starts emphasis, code, links and images ("[" and "]": "!" and "(" alone form nothing),
+// headings, strike-through and tables is backslash-escaped;
 // "<" and ">" become entities, so no tag (<at id=all>, <font>, <a href>, <@userid>) is formed
 // (https://open.feishu.cn/document/common-capabilities/message-card/message-cards-content/using-markdown-tags,
 // https://developer.work.weixin.qq.com/document/path/91770).
 var markdownEscaper = strings.NewReplacer(append([]string{`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`,
-	"(", `\(`, ")", `\)`, "!", `\!`, "#", `\#`, "~", `\~`, "|", `\|`, "<", "&lt;", ">", "&gt;"}, breaks...)...)
+	"#", `\#`, "~", `\~`, "|", `\|`, "<", "&lt;", ">", "&gt;"}, breaks...)...)
 
 func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 
@@ -39,8 +40,8 @@ func escapeCodeSpan(s string) string { return codeSpanEscaper.Replace(s) }
 // (https://open.dingtalk.com/document/orgapp/message-types-and-data-format): emphasis, links,
 // headings and tags are escaped; "_" is kept, as ids hold it and DingTalk does not treat it as
 // emphasis inside words.
-var dingTalkEscaper = strings.NewReplacer(append([]string{"*", `\*`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "#", `\#`,
-	"!", `\!`, "<", "&lt;", ">", "&gt;"}, breaks...)...)
+var dingTalkEscaper = strings.NewReplacer(append([]string{"*", `\*`, "[", `\[`, "]", `\]`, "#", `\#`,
+	"<", "&lt;", ">", "&gt;"}, breaks...)...)
 
 func escapeDingTalk(s string) string { return dingTalkEscaper.Replace(s) }
 

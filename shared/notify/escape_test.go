@@ -43,7 +43,7 @@ func TestMessagesAreInertInEveryChannel(t *testing.T) {
 				for _, bad := range []*regexp.Regexp{
 					regexp.MustCompile(`@all|@channel|@here`),        // a mention word
 					regexp.MustCompile(`<[@!a-zA-Z/]`),               // a tag or a Slack mention/link
-					regexp.MustCompile(`\]\(`),                       // a markdown link
+					regexp.MustCompile(`(^|[^\\])\](\(|\\\()`),       // a markdown link: an unescaped "]("
 					regexp.MustCompile(`(?m)^\s*#`),                  // a heading
 					regexp.MustCompile(`https?://`),                  // a bare URL, auto-linked
 					regexp.MustCompile(`(?m)^[^\\]*[^\\]\[x\\?\]\(`), // [x]( without escape
