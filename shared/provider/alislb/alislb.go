@@ -133,6 +133,7 @@ type serverCert struct {
 	id, name, fingerprint string
 	names                 []string
 	created               time.Time
+	notAfter              time.Time // ExpireTimeStamp; zero when the list gave none
 }
 
 func (p *Provider) region(id string) *region {
@@ -234,7 +235,7 @@ func (p *Provider) listServerCerts(ctx context.Context, r *region) (map[string]s
 		out[sc.ServerCertificateId] = serverCert{
 			id: sc.ServerCertificateId, name: sc.ServerCertificateName,
 			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: dnsNames(names),
-			created: time.UnixMilli(sc.CreateTimeStamp),
+			created: time.UnixMilli(sc.CreateTimeStamp), notAfter: expiry(sc.ExpireTimeStamp),
 		}
 	}
 	return out, nil
@@ -253,7 +254,16 @@ func (p *Provider) bound(ctx context.Context, r *region, id string) (provider.Bo
 	if !ok {
 		return provider.Bound{ID: id}, nil
 	}
-	return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names}, nil
+	return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names, NotAfter: sc.notAfter}, nil
+}
+
+// expiry reads DescribeServerCertificates' ExpireTimeStamp (milliseconds since the epoch; see
+// alibaba-cloud-sdk-go services/slb/struct_server_certificate.go); 0 means not given.
+func expiry(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func dnsNames(in []string) []string {

@@ -29,6 +29,7 @@ type certInfo struct {
 	fingerprint   string   // SHA-1 of the leaf, normalised
 	names         []string // DNS names of the leaf (common name and SANs), lower-case
 	created       time.Time
+	notAfter      time.Time // the leaf's NotAfter, else expire_time; zero when neither is known
 }
 
 func (c certInfo) ours() bool { return strings.HasPrefix(c.name, NamePrefix) }
@@ -43,7 +44,7 @@ func (c certInfo) bound(inPlace bool) provider.Bound {
 	if inPlace {
 		names = dnsNames(append(slices.Clone(c.names), c.domains()...))
 	}
-	return provider.Bound{ID: c.id, Fingerprint: c.fingerprint, Names: names}
+	return provider.Bound{ID: c.id, Fingerprint: c.fingerprint, Names: names, NotAfter: c.notAfter}
 }
 
 func splitDomains(field string) []string {
@@ -59,8 +60,10 @@ func splitDomains(field string) []string {
 // info reads a CertificateInfo. The fingerprint and names come from the PEM when it parses,
 // since ELB's fingerprint format is not documented.
 func info(ci model.CertificateInfo) certInfo {
-	out := certInfo{id: ci.Id, name: ci.Name, typ: ci.Type, domain: ci.Domain, created: parseTime(ci.CreatedAt)}
+	out := certInfo{id: ci.Id, name: ci.Name, typ: ci.Type, domain: ci.Domain, created: parseTime(ci.CreatedAt),
+		notAfter: parseTime(ci.ExpireTime)}
 	if leaf := leafOf(ci.Certificate); leaf != nil {
+		out.notAfter = leaf.NotAfter.UTC()
 		out.fingerprint = certs.NormalizeFingerprint(certs.FingerprintSHA1(leaf.Raw))
 		out.names = dnsNames(append([]string{leaf.Subject.CommonName}, leaf.DNSNames...))
 		return out
