@@ -1,0 +1,77 @@
+package handler
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/certrotate/certrotate/shared/report"
+)
+
+// TestAuditTriggers runs each audit trigger's fixture through the Lambda invoke path: each
+// answers an audit report (the seeded certificate has 2 days left: attention), returns no error
+// whatever it found, and makes no mutating call.
+func TestAuditTriggers(t *testing.T) {
+	for _, name := range []string{"eventbridge-scheduled-event.json", "fc-timer-trigger.json", "slb-eventbridge-cert-expired.json", "invoke-audit.json"} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			got, err := e.invoke(t, fixture(t, name))
+			if err != nil {
+				t.Fatalf("the audit failed the invocation: %v", err)
+			}
+			if got["kind"] != report.KindAudit || got["status"] != report.AuditAttention {
+				t.Fatalf("answer kind %v status %v, want an audit needing attention: %v", got["kind"], got["status"], got)
+			}
+			places, _ := got["places"].([]any)
+			if len(places) != 1 {
+				t.Fatalf("%d places, want 1: %v", len(places), got)
+			}
+			if p := places[0].(map[string]any); p["status"] != report.PlaceExpiring || p["name"] != "web" {
+				t.Errorf("place %v, want web expiring", p)
+			}
+			if len(e.cloud.Calls()) == 0 {
+				t.Error("the audit read nothing")
+			}
+			for _, c := range e.cloud.MutatingCalls() {
+				t.Errorf("mutating call %s", c.Action)
+			}
+		})
+	}
+}
+
+func TestAuditCommand(t *testing.T) {
+	e := newEnv(t)
+	page := filepath.Join(t.TempDir(), "audit.html")
+	cmd := AuditCommand(func() (*Rotate, error) { return e.h, nil })
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"attention exits 1 and writes the page", []string{"--html", page}, 1},
+		{"an argument too many", []string{"extra"}, 2},
+		{"an unknown flag", []string{"--htm", page}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := cmd.Run(tc.args, nil, &stdout, &stderr); code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tc.code, stderr.String())
+			}
+			if tc.code != 1 {
+				return
+			}
+			if !strings.Contains(stdout.String(), `"kind": "audit"`) {
+				t.Errorf("stdout is not the audit report: %s", stdout.String())
+			}
+			html, err := os.ReadFile(page)
+			if err != nil || !strings.Contains(string(html), "1 of 1 places need attention") {
+				t.Errorf("page: %v %.200s", err, html)
+			}
+		})
+	}
+	for _, c := range e.cloud.MutatingCalls() {
+		t.Errorf("mutating call %s", c.Action)
+	}
+}
