@@ -75,3 +75,23 @@ func TestAuditCommand(t *testing.T) {
 		t.Errorf("mutating call %s", c.Action)
 	}
 }
+
+// TestAuditPostsToNotify: the audit's report reaches notify signed, like a rotation's, and
+// notify's channel receives the audit message.
+func TestAuditPostsToNotify(t *testing.T) {
+	e := newEnv(t)
+	srv, sink := notifyTrigger(t)
+	e.h.cfg.NotifyURL, e.h.cfg.NotifySecret = srv.URL, rotateNotifySecret
+	got, err := e.invoke(t, fixture(t, "invoke-audit.json"))
+	if err != nil || got["kind"] != report.KindAudit {
+		t.Fatalf("answer %v, %v", got, err)
+	}
+	msgs := sink.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Audit: 1 of 1 places need attention") || !strings.Contains(msgs[0].Text, "**expiring** `web`") ||
+		!strings.Contains(msgs[0].Text, got["id"].(string)) {
+		t.Fatalf("messages %+v", msgs)
+	}
+	if !strings.Contains(e.logs.String(), `"msg":"audit posted to notify"`) {
+		t.Errorf("logs:\n%s", e.logs)
+	}
+}
