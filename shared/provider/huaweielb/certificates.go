@@ -35,7 +35,6 @@ type certInfo struct {
 	fingerprint   string   // SHA-1 of the leaf, normalised
 	names         []string // DNS names of the leaf (common name and SANs), lower-case
 	algo          string   // key algorithm of the leaf: "RSA", "ECC", or "" when unknown
-	notAfter      time.Time
 	created       time.Time
 	notAfter      time.Time // the leaf's NotAfter, else expire_time; zero when neither is known
 }
@@ -71,10 +70,9 @@ func info(ci model.CertificateInfo) certInfo {
 	out := certInfo{id: ci.Id, name: ci.Name, typ: ci.Type, domain: ci.Domain, created: parseTime(ci.CreatedAt),
 		notAfter: parseTime(ci.ExpireTime)}
 	if leaf := leafOf(ci.Certificate); leaf != nil {
-		out.notAfter = leaf.NotAfter.UTC()
 		out.fingerprint = certs.NormalizeFingerprint(certs.FingerprintSHA1(leaf.Raw))
 		out.names = dnsNames(append([]string{leaf.Subject.CommonName}, leaf.DNSNames...))
-		out.algo, out.notAfter = keyAlgorithm(leaf), leaf.NotAfter
+		out.algo, out.notAfter = keyAlgorithm(leaf), leaf.NotAfter.UTC()
 		return out
 	}
 	if ci.Fingerprint != nil {
