@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/certrotate/certrotate/shared/audit"
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/event"
 	"github.com/certrotate/certrotate/shared/notify"
@@ -22,8 +23,16 @@ import (
 func (h *Rotate) Audit(ctx context.Context, trigger *event.Audit) *report.Audit {
 	log := h.log.With("request_id", entry.RequestID(ctx))
 	log.Info("audit started", "trigger", trigger.Trigger, "detail", trigger.Detail, "targets", len(h.cfg.Targets))
+	// The reads stop in time for the notify post and the answer (package deadline): a place
+	// whose read is cut short is reported failed, and the report still goes out.
+	plan, ok := deadline.From(ctx)
+	if !ok {
+		plan = deadline.New(ctx, h.now(), h.cfg.NotifyURL != "")
+	}
+	work, cancel := plan.Work(ctx)
 	a := audit.New(audit.Options{Targets: h.cfg.Targets, Days: h.cfg.AuditDays, Concurrency: h.cfg.Concurrency})
-	rep := a.Run(ctx, h.clouds(ctx), h.now, log)
+	rep := a.Run(work, h.clouds(work), h.now, log)
+	cancel()
 	attention := 0
 	for _, p := range rep.Places {
 		if p.Attention() {
@@ -32,6 +41,8 @@ func (h *Rotate) Audit(ctx context.Context, trigger *event.Audit) *report.Audit 
 	}
 	log.Info("audit finished", "run_id", rep.ID, "status", rep.Status, "places", len(rep.Places), "attention", attention)
 	if h.cfg.NotifyURL != "" {
+		ctx, cancel := plan.Report(ctx)
+		defer cancel()
 		if err := notify.PostAudit(ctx, nil, h.cfg.NotifyURL, h.cfg.NotifySecret, rep); err != nil {
 			log.Warn("notify failed: nobody was told of the audit", "run_id", rep.ID, "error", err.Error())
 		} else {

@@ -2,11 +2,18 @@ package handler
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/report"
 )
 
@@ -93,5 +100,41 @@ func TestAuditPostsToNotify(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), `"msg":"audit posted to notify"`) {
 		t.Errorf("logs:\n%s", e.logs)
+	}
+}
+
+// TestAuditWithinTheDeadline: against an SLB that never answers, the audit stops its reads in
+// time, reports the place failed, posts the report to notify and answers before the deadline.
+func TestAuditWithinTheDeadline(t *testing.T) {
+	e := newEnv(t)
+	var posted atomic.Int64 // UnixNano of the notify post
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		posted.Store(time.Now().UnixNano())
+	}))
+	t.Cleanup(sink.Close)
+	rebuild(t, e, map[string]string{"ROTATE_NOTIFY_URL": sink.URL, "ROTATE_NOTIFY_SECRET": "notify-secret"})
+	if err := (fakecloud.FaultConfig{Hang: []string{"slb"}}).Apply(e.cloud.Faults()); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Add(2 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), end)
+	defer cancel()
+	answer, err := e.h.Handle(ctx, fixture(t, "invoke-audit.json"))
+	if now := time.Now(); !now.Before(end) {
+		t.Fatalf("answered %s after the deadline", now.Sub(end))
+	}
+	if err != nil {
+		t.Fatalf("an audit failed the invocation: %v", err)
+	}
+	rep, ok := answer.(*report.Audit)
+	if !ok || rep.Status != report.AuditAttention || len(rep.Places) != 1 || rep.Places[0].Status != report.PlaceFailed {
+		t.Fatalf("answer %#v", answer)
+	}
+	if at := posted.Load(); at == 0 || !time.Unix(0, at).Before(end) {
+		t.Fatal("the audit did not reach notify before the deadline")
+	}
+	if countHung(e.cloud) == 0 {
+		t.Fatal("no SLB call was held: the test did not test the hang")
 	}
 }
