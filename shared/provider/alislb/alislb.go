@@ -108,6 +108,11 @@ func New(cfg Config) (*Provider, error) {
 		p.cfg.QPS = DefaultQPS
 	}
 	p.limiter = rate.NewLimiter(rate.Limit(p.cfg.QPS), 1)
+	if cfg.Deployment != "" {
+		if err := provider.CheckDeployment(cfg.Deployment); err != nil {
+			problems = append(problems, "deployment: "+err.Error())
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("alislb: %s", strings.Join(problems, "; "))
 	}
@@ -135,6 +140,7 @@ type serverCert struct {
 	names                 []string
 	created               time.Time
 	notAfter              time.Time // ExpireTimeStamp; zero when the list gave none
+	ours                  bool      // carries this deployment's mark (mark.go)
 }
 
 func (p *Provider) region(id string) *region {
@@ -245,6 +251,7 @@ func (p *Provider) listServerCerts(ctx context.Context, r *region) (map[string]s
 			id: sc.ServerCertificateId, name: sc.ServerCertificateName,
 			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: dnsNames(names),
 			created: time.UnixMilli(sc.CreateTimeStamp), notAfter: expiry(sc.ExpireTimeStamp),
+			ours: markOf(sc.Tags.Tag) == p.deployment(),
 		}
 	}
 	return out, nil

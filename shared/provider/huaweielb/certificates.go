@@ -37,9 +37,11 @@ type certInfo struct {
 	algo          string   // key algorithm of the leaf: "RSA", "ECC", or "" when unknown
 	created       time.Time
 	notAfter      time.Time // the leaf's NotAfter, else expire_time; zero when neither is known
+	mark          string    // the deployment id its description carries (mark.go)
 }
 
-func (c certInfo) ours() bool { return strings.HasPrefix(c.name, NamePrefix) }
+// ours reports whether c carries the mark of deployment dep.
+func (c certInfo) ours(dep string) bool { return c.mark != "" && c.mark == dep }
 
 // domains splits the domain field into lower-case names.
 func (c certInfo) domains() []string { return splitDomains(c.domain) }
@@ -68,7 +70,7 @@ func splitDomains(field string) []string {
 // since ELB's fingerprint format is not documented.
 func info(ci model.CertificateInfo) certInfo {
 	out := certInfo{id: ci.Id, name: ci.Name, typ: ci.Type, domain: ci.Domain, created: parseTime(ci.CreatedAt),
-		notAfter: parseTime(ci.ExpireTime)}
+		notAfter: parseTime(ci.ExpireTime), mark: markOf(ci.Description)}
 	if leaf := leafOf(ci.Certificate); leaf != nil {
 		out.fingerprint = certs.NormalizeFingerprint(certs.FingerprintSHA1(leaf.Raw))
 		out.names = dnsNames(append([]string{leaf.Subject.CommonName}, leaf.DNSNames...))
