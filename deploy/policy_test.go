@@ -1,13 +1,26 @@
 package deploy_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/certrotate/certrotate/shared/audit"
+	"github.com/certrotate/certrotate/shared/certs/certstest"
+	"github.com/certrotate/certrotate/shared/cloud"
+	"github.com/certrotate/certrotate/shared/config"
+	"github.com/certrotate/certrotate/shared/fakecloud"
+	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
+	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/provider"
 )
 
 // policy is the common shape of an Alibaba RAM and a Huawei IAM custom policy.
@@ -205,6 +218,89 @@ func TestReadmeLinksPolicies(t *testing.T) {
 	for _, f := range []string{"deploy/policies/alibaba-ram-policy.json", "deploy/policies/huawei-elb-policy.json"} {
 		if !strings.Contains(readme, "("+f+")") {
 			t.Errorf("README.md does not link %s", f)
+		}
+	}
+}
+
+// TestPoliciesCoverTheAudit runs an audit (SPEC §11) on the emulator over SLB listeners, an SNI
+// domain extension and Huawei ELB listeners, and checks that every call it made is a read that
+// the RAM and ELB policies already grant: the daily audit needs no new permission.
+func TestPoliciesCoverTheAudit(t *testing.T) {
+	c, url := fakecloud.Start(t)
+	issue := func(names ...string) *certstest.Issued {
+		return certstest.Must(t, certstest.Options{DNSNames: names, KeyType: certstest.RSA2048})
+	}
+	www, api := issue("www.example.com"), issue("api.example.com")
+	slb := c.SLB()
+	wwwID, err1 := slb.AddServerCertificate("cn-hangzhou", "www", www.FullchainPEM, www.KeyPEM)
+	apiID, err2 := slb.AddServerCertificate("cn-hangzhou", "api", api.FullchainPEM, api.KeyPEM)
+	for _, err := range []error{err1, err2, slb.AddLoadBalancer("cn-hangzhou", "lb-1", "web"), slb.AddListener("lb-1", 443, "https", wwwID.ID)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := slb.AddDomainExtension("lb-1", 443, "api.example.com", apiID.ID); err != nil {
+		t.Fatal(err)
+	}
+	const project = "0123456789abcdef0123456789abcdef"
+	elb := c.ELB()
+	cert, err := elb.AddCertificate(project, elbfake.Certificate{Name: "www", Domain: "www.example.com", Certificate: string(www.FullchainPEM), PrivateKey: string(www.KeyPEM)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := elb.AddLoadBalancer(project, elbfake.LoadBalancer{Name: "lb"})
+	l := elb.AddListener(project, elbfake.Listener{LoadBalancerID: lb, Protocol: "HTTPS", Port: 443, DefaultTLSContainerRef: cert, SNIContainerRefs: []string{cert}})
+	targets, err := provider.ParseTargets(`[{"provider":"alislb","region":"cn-hangzhou"},
+		{"provider":"alislb","region":"cn-hangzhou","load_balancer_id":"lb-1","listener_port":443,"domain":"api.example.com"},
+		{"provider":"huaweielb","region":"cn-north-4","listener_id":"` + l + `"},
+		{"provider":"huaweielb","region":"cn-north-4","listener_id":"` + l + `","domain":"www.example.com"},
+		{"provider":"huaweielb","region":"cn-north-4","certificate_id":"` + cert + `"}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Rotate{Targets: targets, SLBEndpoint: url, ELBEndpoint: url, Concurrency: 4, QPS: 1000, AuditDays: 30, Deployment: "test",
+		HuaweiAccessKey: fakecore.DefaultAccessKeyID, HuaweiSecretKey: fakecore.DefaultAccessKeySecret, HuaweiProjectID: project}
+	c.ResetCalls()
+	clouds := cloud.New(cfg, cloud.Alibaba{AccessKeyID: fakecore.DefaultAccessKeyID, AccessKeySecret: fakecore.DefaultAccessKeySecret})
+	rep := audit.New(audit.Options{Targets: targets, Days: 30, Concurrency: 4}).Run(context.Background(), clouds, time.Now,
+		slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	for _, p := range rep.Places {
+		if p.Status != "ok" {
+			t.Errorf("place %s: %s (%s); the audit did not read it", p.Name, p.Status, p.Reason)
+		}
+	}
+
+	ram := granted(t, "deploy/policies/alibaba-ram-policy.json", readPolicy(t, "deploy/policies/alibaba-ram-policy.json"))
+	iam := granted(t, "deploy/policies/huawei-elb-policy.json", readPolicy(t, "deploy/policies/huawei-elb-policy.json"))
+	elbAction := regexp.MustCompile(`^(Show|List)(Certificate|Listener|LoadBalancer)s?$`)
+	seen := map[string]bool{}
+	for _, call := range c.Calls() {
+		if call.Mutating {
+			t.Errorf("the audit made the mutating call %s", call.Action)
+		}
+		var action string
+		var ok bool
+		switch call.Service {
+		case "elb":
+			m := elbAction.FindStringSubmatch(call.Action)
+			if m == nil {
+				t.Errorf("ELB call %s is not a read", call.Action)
+				continue
+			}
+			action = "elb:" + strings.ToLower(m[2]) + "s:" + map[string]string{"Show": "get", "List": "list"}[m[1]]
+			ok = iam[action]
+		default:
+			action = "slb:" + call.Action
+			ok = ram[action] && strings.HasPrefix(call.Action, "Describe")
+		}
+		seen[action] = true
+		if !ok {
+			t.Errorf("the audit calls %s (%s), which the policies do not grant as a read", call.Action, action)
+		}
+	}
+	for _, want := range []string{"slb:DescribeServerCertificates", "slb:DescribeLoadBalancerListeners", "elb:listeners:get", "elb:certificates:list"} {
+		if !seen[want] {
+			t.Errorf("the audit never called %s: the check saw %v", want, sortedKeys(seen))
 		}
 	}
 }

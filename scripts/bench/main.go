@@ -15,6 +15,10 @@
 // call the run made through (the first call is free, the last one still takes one latency).
 // calls is the emulator's count for that run; parallel_test.go in alislb checks that no call is
 // made twice, so the count holds no repeats.
+//
+// Audit runs `rotate audit` once over -audit listeners with the same latency and rate limit, and
+// checks that it made no mutating call; its bound is max(3 × latency, (calls − 1)/QPS + latency).
+// -only-audit runs just that part.
 package main
 
 import (
@@ -82,6 +86,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	var au *auditRun
+	if *auditPlaces > 0 {
+		progress("audit: %d listeners over %d load balancers", *auditPlaces, *lbs)
+		a, err := audit(bins["rotate"], *auditPlaces)
+		if err != nil {
+			return err
+		}
+		au = &a
+	}
+	if *onlyAudit {
+		fmt.Printf("bench audit%d_vs_bound=%s\n", *auditPlaces, reportAudit(os.Stdout, au))
+		return nil
+	}
 	names := []string{"hello", "rotate", "notify"}
 	sizes := map[string][2]int64{}
 	for _, n := range names {
@@ -120,7 +137,7 @@ func run() error {
 		rows = append(rows, r)
 	}
 
-	report(os.Stdout, sizes, cold, rows)
+	report(os.Stdout, sizes, cold, rows, au)
 	return nil
 }
 
@@ -461,7 +478,7 @@ func secs(d time.Duration) string {
 
 func mb(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
 
-func report(out io.Writer, sizes map[string][2]int64, cold map[string][]time.Duration, rows []row) {
+func report(out io.Writer, sizes map[string][2]int64, cold map[string][]time.Duration, rows []row, au *auditRun) {
 	fmt.Fprintf(out, "certrotate bench — %s %s/%s, %d CPUs; MB = 10^6 bytes\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	hello := median(cold["hello"])
@@ -499,7 +516,8 @@ func report(out io.Writer, sizes map[string][2]int64, cold map[string][]time.Dur
 		ratio500 = fmt.Sprintf("%.2f", float64(at500.par.wall)/float64(at500.par.bound()))
 		rss500 = fmt.Sprintf("%.2f", at500.par.rssMB)
 	}
+	audit := reportAudit(out, au)
 	coldRatio := float64(max(median(cold["rotate"]), median(cold["notify"]))) / float64(hello)
 	zipMB := float64(max(sizes["rotate"][1], sizes["notify"][1])) / 1e6
-	fmt.Fprintf(out, "\nbench rotate500_vs_bound=%s cold_start_vs_hello=%.2f rss500_mb=%s zip_mb=%.2f\n", ratio500, coldRatio, rss500, zipMB)
+	fmt.Fprintf(out, "\nbench rotate500_vs_bound=%s cold_start_vs_hello=%.2f rss500_mb=%s zip_mb=%.2f audit500_vs_bound=%s\n", ratio500, coldRatio, rss500, zipMB, audit)
 }

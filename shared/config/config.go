@@ -36,6 +36,9 @@ type Rotate struct {
 	Concurrency  int     `envconfig:"ROTATE_CONCURRENCY" default:"8"`
 	QPS          float64 `envconfig:"ROTATE_QPS" default:"20"`
 
+	// AuditDays: an audit flags certificates with fewer days left than this (ROTATE_AUDIT_DAYS).
+	AuditDays int `envconfig:"ROTATE_AUDIT_DAYS" default:"30"`
+
 	// Deployment marks every certificate this deployment uploads (ROTATE_DEPLOYMENT); cleanup
 	// deletes only certificates carrying it. Default: the function's name, folded.
 	Deployment string `envconfig:"ROTATE_DEPLOYMENT"`
@@ -164,6 +167,9 @@ func (c *Rotate) validate() []error {
 		c.Deployment = provider.DeploymentFromFunction(cmp.Or(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), os.Getenv("FC_FUNCTION_NAME")))
 	} else if err := provider.CheckDeployment(c.Deployment); err != nil {
 		add("ROTATE_DEPLOYMENT: %v", err)
+	}
+	if c.AuditDays < 1 || c.AuditDays > 3650 {
+		add("ROTATE_AUDIT_DAYS: %d is not between 1 and 3650", c.AuditDays)
 	}
 	if c.QPS <= 0 || c.QPS > 1000 {
 		add("ROTATE_QPS: %v is not between 0 and 1000", c.QPS)

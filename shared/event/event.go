@@ -80,6 +80,7 @@ type HTTPRequest struct {
 type Event struct {
 	Records []Record
 	HTTP    *HTTPRequest
+	Audit   *Audit // an audit trigger (SPEC §2 item 7): no record, no HTTP request
 }
 
 // Error is bad input: Field names the JSON path (e.g. "events[0].oss.object.key").
@@ -115,7 +116,9 @@ func FromHTTP(err error) bool {
 
 // unrecognised is the reason given for a JSON object of no accepted shape.
 const unrecognised = "unrecognised event: expected an OSS trigger event, an EventBridge CloudEvent for OSS, " +
-	"an S3 notification, an S3 EventBridge event, an HTTP request, or a certificate body"
+	"an S3 notification, an S3 EventBridge event, an HTTP request, a certificate body, " +
+	"or an audit trigger (an EventBridge Scheduled Event, a Function Compute timer event, " +
+	"an SLB certificate-expiry CloudEvent, or {\"audit\": true})"
 
 // bodySourceFields are the keys that make an object a §4 body (a direct invocation).
 var bodySourceFields = []string{"certificate", "private_key", "chain", "bucket", "key", "cas_certificate_id"}
@@ -125,7 +128,7 @@ var bodySourceFields = []string{"certificate", "private_key", "chain", "bucket",
 // trigger, the same OSS record in an EventBridge CloudEvent, the S3 notification,
 // the S3 event through EventBridge, an HTTP request (Function Compute HTTP trigger,
 // Lambda function URL, API Gateway HTTP API v2) or the §4 body of a direct
-// invocation. Every error is an *Error and comes with no event, so nothing
+// invocation, or an audit trigger (SPEC §2 item 7). Every error is an *Error and comes with no event, so nothing
 // downstream runs; the package does no I/O.
 func Decode(raw []byte) (*Event, error) {
 	top, perr := parseObject(raw, "event", MaxEnvelope)
@@ -142,7 +145,14 @@ func Decode(raw []byte) (*Event, error) {
 	case has(top, "Records"):
 		ev, err = decodeS3(top)
 	case has(top, "detail-type") || (has(top, "source") && has(top, "detail")):
+		if se, ok := isScheduled(raw); ok {
+			return decodeScheduled(se), nil
+		}
 		ev, err = decodeS3EventBridge(raw)
+	case has(top, "triggerTime") || has(top, "triggerName"):
+		return decodeTimer(raw)
+	case has(top, "audit"):
+		return decodeAuditBody(top)
 	case has(top, "requestContext"):
 		ev, err = decodeHTTP(raw, top)
 		var e *Error
@@ -157,7 +167,7 @@ func Decode(raw []byte) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ev.HTTP == nil && len(ev.Records) == 0 {
+	if ev.HTTP == nil && ev.Audit == nil && len(ev.Records) == 0 {
 		// Never let a shape decode silently into nothing.
 		return nil, &Error{Reason: "the event holds no record"}
 	}

@@ -65,6 +65,18 @@ var goodFixtures = map[string]*Event{
 		Body:    []byte("Hello FC!"), RequestID: "1-64f6cd87-*************",
 	}},
 
+	// Audit triggers (SPEC §2 item 7). Verbatim: the Lambda docs' Scheduled Event
+	// (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html, as in
+	// aws-lambda-go events/cloudwatch_events_test.go) and fc-runtime-go-sdk events/README_TIMER.md.
+	// Reconstructed: the SLB expiry CloudEvent, from the event types of
+	// https://www.alibabacloud.com/help/en/eventbridge/user-guide/slb-events and EventBridge's
+	// CloudEvents envelope; its data is never read, so its content does not matter here.
+	"eventbridge-scheduled-event.json": {Audit: &Audit{Trigger: TriggerSchedule,
+		Detail: "arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"}},
+	"fc-timer-trigger.json":             {Audit: &Audit{Trigger: TriggerTimer, Detail: "TestTimer"}},
+	"slb-eventbridge-cert-expired.json": {Audit: &Audit{Trigger: TriggerSLBExpiry, Detail: "slb:CloudMonitor:CertKeyExpired30"}},
+	"invoke-audit.json":                 {Audit: &Audit{Trigger: TriggerInvoke}},
+
 	// Our variants.
 	"fc-http-base64.json": {HTTP: &HTTPRequest{
 		Platform: "fc", Method: "POST", Path: "/",
@@ -121,16 +133,20 @@ var badFixtures = map[string]struct {
 	field string
 	words []string
 }{
-	"bad/cloudevent-other-type.json": {"type", []string{`"oss:ObjectRemoved:DeleteObject"`, "oss:ObjectCreated:PutObject", "oss:ObjectCreated:PutSymlink"}},
+	"bad/cloudevent-other-type.json": {"type", []string{`"oss:ObjectRemoved:DeleteObject"`, "oss:ObjectCreated:PutObject", "oss:ObjectCreated:PutSymlink", "slb:CloudMonitor:CertKeyExpired"}},
 	"bad/cloudevent-no-data.json":    {"data", []string{"missing"}},
 	"bad/oss-removed.json":           {"events[0].eventName", []string{`"ObjectRemoved:DeleteObject"`, "ObjectCreated:PutObject", "ObjectCreated:PostObject", "ObjectCreated:CompleteMultipartUpload", "ObjectCreated:PutSymlink"}},
 	"bad/s3-bad-escape.json":         {"Records[1].s3.object.key", []string{"URL-encoded", "%zz"}},
 	"bad/empty-records.json":         {"Records", []string{"no record"}},
-	"bad/unknown-shape.json":         {"", []string{"unrecognised event", "OSS trigger event", "EventBridge CloudEvent for OSS", "S3 notification", "S3 EventBridge event", "HTTP request", "certificate body"}},
-	"bad/invoke-two-sources.json":    {"", []string{"more than one certificate source", "certificate and private_key", "cas_certificate_id"}},
-	"bad/invoke-unknown-field.json":  {"region", []string{"unknown field"}},
-	"bad/key-dotdot.json":            {"events[0].oss.object.key", []string{".."}},
-	"bad/http-bad-base64.json":       {"body", []string{"base64"}},
+	"bad/unknown-shape.json": {"", []string{"unrecognised event", "OSS trigger event", "EventBridge CloudEvent for OSS", "S3 notification",
+		"S3 EventBridge event", "HTTP request", "certificate body", "Scheduled Event", "timer", "certificate-expiry", `{"audit": true}`}},
+	"bad/invoke-two-sources.json":   {"", []string{"more than one certificate source", "certificate and private_key", "cas_certificate_id"}},
+	"bad/invoke-unknown-field.json": {"region", []string{"unknown field"}},
+	"bad/key-dotdot.json":           {"events[0].oss.object.key", []string{".."}},
+	"bad/http-bad-base64.json":      {"body", []string{"base64"}},
+	"bad/invoke-audit-false.json":   {"audit", []string{"must be true", "false"}},
+	"bad/invoke-audit-extra.json":   {"targets", []string{"unknown field", `{"audit": true} alone`}},
+	"bad/fc-timer-no-name.json":     {"triggerName", []string{"missing", "timer"}},
 }
 
 // otherFixtures are loaded by tests other than the two tables above.

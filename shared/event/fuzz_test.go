@@ -42,6 +42,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(readFixture(f, name))
 	}
 	for _, s := range []string{
+		`{"audit":true}`, `{"audit":1}`, `{"triggerTime":"x","triggerName":"t"}`, `{"source":"aws.events","detail-type":"Scheduled Event"}`,
 		``, `{}`, `[]`, `null`, `{"events":[]}`, `{"events":[null]}`, `{"Records":[{}]}`,
 		`{"specversion":"1.0","type":"oss:ObjectCreated:PutObject","data":{}}`,
 		`{"source":"aws.s3","detail-type":"Object Created","detail":{}}`,
@@ -74,6 +75,12 @@ func FuzzDecode(f *testing.F) {
 		if ev.HTTP != nil {
 			if len(ev.Records) != 0 || ev.HTTP.Method == "" || ev.HTTP.Headers == nil {
 				t.Fatalf("bad HTTP event %s", dump(ev))
+			}
+			return
+		}
+		if ev.Audit != nil {
+			if len(ev.Records) != 0 || ev.Audit.Trigger == "" {
+				t.Fatalf("bad audit event %s", dump(ev))
 			}
 			return
 		}

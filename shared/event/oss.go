@@ -136,10 +136,14 @@ func decodeCloudEvent(raw []byte, top map[string]json.RawMessage) (*Event, error
 	if ce.SpecVersion != "1.0" {
 		return nil, &Error{Field: "specversion", Reason: fmt.Sprintf("%s is not supported: expected a CloudEvents 1.0 envelope", quote(ce.SpecVersion))}
 	}
+	if strings.HasPrefix(ce.Type, SLBExpiryPrefix) {
+		return decodeSLBExpiry(&ce), nil
+	}
 	accepted := make([]string, len(ossEventNames))
 	for i, n := range ossEventNames {
 		accepted[i] = "oss:" + n
 	}
+	accepted = append(accepted, SLBExpiryPrefix+"…")
 	name, ok := strings.CutPrefix(ce.Type, "oss:")
 	if !ok || !acceptedOSSName(name) {
 		return nil, &Error{Field: "type", Reason: fmt.Sprintf("%s is not accepted: expected one of %s", quote(ce.Type), oneOf(accepted))}

@@ -83,6 +83,9 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 	if ev.HTTP != nil {
 		return h.http(ctx, ev.HTTP, log)
 	}
+	if ev.Audit != nil {
+		return h.Audit(ctx, ev.Audit), nil // an audit never fails the invocation for what it found (SPEC §11)
+	}
 	clouds := h.clouds(ctx)
 	reports := make(Batch, len(ev.Records))
 	retry := false

@@ -167,7 +167,7 @@ func (e *Email) compose(msg *Message) []byte {
 	header("To", strings.Join(e.To, ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", "[certrotate] "+msg.Title()))
 	header("Date", t.Format(time.RFC1123Z))
-	header("Message-ID", fmt.Sprintf("<%s.%d@certrotate.invalid>", headerToken(msg.Report.ID), t.UnixNano()))
+	header("Message-ID", fmt.Sprintf("<%s.%d@certrotate.invalid>", headerToken(msg.runID()), t.UnixNano()))
 	header("Auto-Submitted", "auto-generated")
 	header("MIME-Version", "1.0")
 	header("Content-Type", `text/plain; charset="utf-8"`)

@@ -43,6 +43,7 @@ const feishuMax = 15000
 var feishuTemplate = map[string]string{
 	report.Rotated: "green", report.Partial: "orange", report.Failed: "red", report.DryRun: "blue",
 	report.Unchanged: "grey", report.Pending: "yellow", report.Skipped: "orange",
+	report.AuditOK: "green", report.AuditAttention: "orange",
 }
 
 // Send implements Channel.

@@ -12,6 +12,7 @@ import (
 	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/event"
+	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
@@ -142,6 +143,9 @@ func (h *Handler) notify(ctx context.Context, in *Input, log *slog.Logger) *Answ
 	for _, rep := range in.Reports {
 		a.Notifications = append(a.Notifications, n2.Notify(ctx, rep, in.Note))
 	}
+	for _, au := range in.Audits {
+		a.Notifications = append(a.Notifications, n2.NotifyAudit(ctx, au))
+	}
 	a.summarise()
 	return a
 }
@@ -175,12 +179,16 @@ func (h *Handler) http(ctx context.Context, req *event.HTTPRequest, log *slog.Lo
 		log.Info("replay ignored", "webhook_id", id)
 		return entry.JSONResponse(http.StatusOK, map[string]any{"replay": true, "webhook_id": id})
 	}
-	reps, err := DecodeReports(req.Body)
+	reps, audit, err := decodeReportOrAudit(req.Body)
 	if err != nil {
 		h.verifier.Forget(id)
 		return entry.ErrorResponse(http.StatusBadRequest, "body: "+err.Error())
 	}
-	a := h.notify(ctx, &Input{Origin: OriginHTTP, Reports: reps}, log.With("webhook_id", id))
+	in := &Input{Origin: OriginHTTP, Reports: reps}
+	if audit != nil {
+		in.Audits = []*report.Audit{audit}
+	}
+	a := h.notify(ctx, in, log.With("webhook_id", id))
 	if a.Status == Failed {
 		h.verifier.Forget(id) // the sender may try again under the same id
 		return entry.JSONResponse(http.StatusBadGateway, a)

@@ -25,6 +25,7 @@ const (
 type Input struct {
 	Origin  string
 	Reports []*report.Report
+	Audits  []*report.Audit    // audit reports (SPEC §11), invoked directly
 	Note    string             // what a destination record says about a rotate that did not finish
 	HTTP    *event.HTTPRequest // set for OriginHTTP only
 }
@@ -37,7 +38,7 @@ func (e *InputError) Error() string { return e.Reason }
 func refused(format string, a ...any) error { return &InputError{Reason: fmt.Sprintf(format, a...)} }
 
 // accepted lists the shapes, for errors.
-const accepted = "expected a rotate report (or a list of them), an AWS Lambda or Function Compute destination record, or a signed HTTP request"
+const accepted = "expected a rotate report (or a list of them), an audit report, an AWS Lambda or Function Compute destination record, or a signed HTTP request"
 
 // Decode detects the shape of notify's payload from its keys: a report {"id","status",…} or a
 // JSON array of them (direct invocation); a destination record {"requestContext", "requestPayload",
@@ -71,6 +72,12 @@ func Decode(raw []byte) (*Input, error) {
 			return nil, refused("unrecognised payload: %s", accepted)
 		}
 		return &Input{Origin: OriginHTTP, HTTP: ev.HTTP}, nil
+	case has(top, "kind") && isAudit(top):
+		a, err := DecodeAudit(raw)
+		if err != nil {
+			return nil, err
+		}
+		return &Input{Origin: OriginInvoke, Audits: []*report.Audit{a}}, nil
 	case has(top, "id") && has(top, "status"):
 		reps, err := DecodeReports(raw)
 		if err != nil {

@@ -15,10 +15,11 @@ import (
 // alone, which never holds key material.
 type Message struct {
 	Report *report.Report
-	Lang   string    // "en" or "zh"
-	Status string    // the run status shown: the report's, made worse when a target failed
-	Now    time.Time // when the message was built, for "expires in N days"
-	Note   string    // what the platform said when rotate did not finish (destination records)
+	Audit  *report.Audit // set instead of Report for an audit's message (NewAuditMessage)
+	Lang   string        // "en" or "zh"
+	Status string        // the run status shown: the report's, made worse when a target failed
+	Now    time.Time     // when the message was built, for "expires in N days"
+	Note   string        // what the platform said when rotate did not finish (destination records)
 }
 
 // maxTargets is how many target lines a message lists before "… and N more".
@@ -153,6 +154,9 @@ func (m *Message) Subject() string {
 
 // Title is the one-line summary: emoji, status, certificate.
 func (m *Message) Title() string {
+	if m.Audit != nil {
+		return m.auditTitle()
+	}
 	return m.Emoji() + " " + m.StatusWord() + " · " + m.Subject()
 }
 
@@ -211,6 +215,9 @@ func (m *Message) Markdown() string { return m.render(markdownStyle, true) }
 
 // render writes the message; withTitle false leaves out the title (a card header shows it).
 func (m *Message) render(st style, withTitle bool) string {
+	if m.Audit != nil {
+		return m.renderAudit(st, withTitle)
+	}
 	r := m.Report
 	var lines []string
 	if withTitle {

@@ -193,6 +193,29 @@ func (n *Notifier) Notify(ctx context.Context, rep *report.Report, note string) 
 		log.Info("notification filtered", "notify_on", n.on)
 		return out
 	}
+	n.fanOut(ctx, msg, out, log)
+	return out
+}
+
+// NotifyAudit sends the message about an audit to every channel at once: under NOTIFY_ON=all
+// always, otherwise only when the audit needs attention (WantsAudit).
+func (n *Notifier) NotifyAudit(ctx context.Context, a *report.Audit) *Outcome {
+	msg := NewAuditMessage(a, n.lang, n.now())
+	out := &Outcome{ReportID: a.ID, ReportStatus: a.Status}
+	log := n.log.With("run_id", a.ID, "report_status", a.Status, "kind", report.KindAudit)
+	if !WantsAudit(n.on, a.Status) {
+		out.Status = Filtered
+		out.Reason = fmt.Sprintf("NOTIFY_ON=%s does not ask for audits that are %s", n.on, a.Status)
+		log.Info("notification filtered", "notify_on", n.on)
+		return out
+	}
+	n.fanOut(ctx, msg, out, log)
+	return out
+}
+
+// fanOut delivers msg on every channel at once and sets out's channels and status. One
+// channel's failure never stops another's delivery.
+func (n *Notifier) fanOut(ctx context.Context, msg *Message, out *Outcome, log *slog.Logger) {
 	out.Channels = make([]Delivery, len(n.channels))
 	var wg sync.WaitGroup
 	for i, ch := range n.channels {
@@ -216,7 +239,6 @@ func (n *Notifier) Notify(ctx context.Context, rep *report.Report, note string) 
 	default:
 		out.Status = Partial
 	}
-	return out
 }
 
 // deliver sends msg on ch with bounded retries: exponential backoff with full jitter, a

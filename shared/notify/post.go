@@ -30,6 +30,15 @@ var PostBackoff = PostPolicy{Attempts: 3, Base: 500 * time.Millisecond, Attempt:
 // A 429, a 5xx or a network error is retried with backoff (PostBackoff), never past ctx's
 // deadline. The caller logs the error; it never fails the rotation.
 func Post(ctx context.Context, client *http.Client, url, secret string, rep *report.Report) error {
+	return postSigned(ctx, client, url, secret, rep.ID, rep)
+}
+
+// PostAudit sends an audit report to notify exactly as Post sends a rotation report.
+func PostAudit(ctx context.Context, client *http.Client, url, secret string, rep *report.Audit) error {
+	return postSigned(ctx, client, url, secret, rep.ID, rep)
+}
+
+func postSigned(ctx context.Context, client *http.Client, url, secret, id string, rep any) error {
 	key, err := webhook.Key(secret)
 	if err != nil {
 		return fmt.Errorf("notify: ROTATE_NOTIFY_SECRET: %w", err)
@@ -46,7 +55,7 @@ func Post(ctx context.Context, client *http.Client, url, secret string, rep *rep
 	ceiling := PostBackoff.Base
 	for attempt := 1; ; attempt++ {
 		actx, acancel := context.WithTimeout(ctx, PostBackoff.Attempt)
-		_, err = post(actx, client, "notify", url, webhook.Sign(key, "msg_"+rep.ID, time.Now(), body), body)
+		_, err = post(actx, client, "notify", url, webhook.Sign(key, "msg_"+id, time.Now(), body), body)
 		acancel()
 		if err == nil || !IsTemporary(err) || attempt >= PostBackoff.Attempts {
 			break

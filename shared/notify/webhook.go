@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -31,10 +30,10 @@ func (w *Webhook) Send(ctx context.Context, msg *Message) error {
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
-	body, err := json.Marshal(msg.Report)
+	body, err := msg.payload()
 	if err != nil {
 		return fmt.Errorf("webhook: encoding the report: %w", err)
 	}
-	_, err = post(ctx, w.Client, w.Name(), w.URL, webhook.Sign(key, "msg_"+msg.Report.ID, now(w.Now), body), body)
+	_, err = post(ctx, w.Client, w.Name(), w.URL, webhook.Sign(key, "msg_"+msg.runID(), now(w.Now), body), body)
 	return err
 }

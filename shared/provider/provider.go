@@ -88,7 +88,7 @@ type Bound struct {
 	ID          string    // provider's certificate id; empty when the slot serves none
 	Fingerprint string    // SHA-1 of the leaf, as certs.NormalizeFingerprint gives it; empty when unknown
 	Names       []string  // DNS names it covers (common name and SANs), lower-case
-	NotAfter    time.Time // when it expires; zero when unknown
+	NotAfter    time.Time // when it expires, as the cloud lists it; zero when unknown
 }
 
 // permanentError marks an error that retrying cannot fix.

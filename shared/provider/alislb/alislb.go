@@ -139,8 +139,8 @@ type serverCert struct {
 	id, name, fingerprint string
 	names                 []string
 	created               time.Time
-	notAfter              time.Time
-	ours                  bool // carries this deployment's mark (mark.go)
+	notAfter              time.Time // ExpireTimeStamp; zero when the list gave none
+	ours                  bool      // carries this deployment's mark (mark.go)
 }
 
 func (p *Provider) region(id string) *region {
@@ -250,7 +250,7 @@ func (p *Provider) listServerCerts(ctx context.Context, r *region) (map[string]s
 		out[sc.ServerCertificateId] = serverCert{
 			id: sc.ServerCertificateId, name: sc.ServerCertificateName,
 			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: dnsNames(names),
-			created: time.UnixMilli(sc.CreateTimeStamp), notAfter: time.UnixMilli(sc.ExpireTimeStamp).UTC(),
+			created: time.UnixMilli(sc.CreateTimeStamp), notAfter: expiry(sc.ExpireTimeStamp),
 			ours: markOf(sc.Tags.Tag) == p.deployment(),
 		}
 	}
@@ -271,6 +271,15 @@ func (p *Provider) bound(ctx context.Context, r *region, id string) (provider.Bo
 		return provider.Bound{ID: id}, nil
 	}
 	return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names, NotAfter: sc.notAfter}, nil
+}
+
+// expiry reads DescribeServerCertificates' ExpireTimeStamp (milliseconds since the epoch; see
+// alibaba-cloud-sdk-go services/slb/struct_server_certificate.go); 0 means not given.
+func expiry(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func dnsNames(in []string) []string {

@@ -36,7 +36,7 @@ type certInfo struct {
 	names         []string // DNS names of the leaf (common name and SANs), lower-case
 	algo          string   // key algorithm of the leaf: "RSA", "ECC", or "" when unknown
 	created       time.Time
-	notAfter      time.Time // expiry of the leaf; zero when unknown
+	notAfter      time.Time // the leaf's NotAfter, else expire_time; zero when neither is known
 	mark          string    // the deployment id its description carries (mark.go)
 }
 
@@ -74,7 +74,7 @@ func info(ci model.CertificateInfo) certInfo {
 	if leaf := leafOf(ci.Certificate); leaf != nil {
 		out.fingerprint = certs.NormalizeFingerprint(certs.FingerprintSHA1(leaf.Raw))
 		out.names = dnsNames(append([]string{leaf.Subject.CommonName}, leaf.DNSNames...))
-		out.algo, out.notAfter = keyAlgorithm(leaf), leaf.NotAfter
+		out.algo, out.notAfter = keyAlgorithm(leaf), leaf.NotAfter.UTC()
 		return out
 	}
 	if ci.Fingerprint != nil {

@@ -258,7 +258,12 @@ func TestSlowCallsTimeOutAndAreRetried(t *testing.T) {
 	if err == nil || provider.IsPermanent(err) || !errors.Is(err, errCallTimeout) {
 		t.Fatalf("Discover with every call too slow = %v, want a retryable timeout", err)
 	}
-	time.Sleep(350 * time.Millisecond) // let the emulator log the abandoned calls
+	// Let the emulator log the abandoned calls: each is logged when its latency ends, later on
+	// a loaded machine, so wait for the count rather than a fixed time.
+	for wait := time.Now().Add(10 * time.Second); len(e.Cloud.Calls()) < cfg.Retry.Attempts && time.Now().Before(wait); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(350 * time.Millisecond) // and for one too many, had there been one
 	if n := len(e.Cloud.Calls()); n != cfg.Retry.Attempts {
 		t.Errorf("%d attempts, want %d", n, cfg.Retry.Attempts)
 	}
