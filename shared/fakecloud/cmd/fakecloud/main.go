@@ -29,7 +29,7 @@ import (
 const usage = `fakecloud: local emulator of Alibaba SLB, OSS and AWS S3 for certrotate.
 
 Usage:
-  fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--ready-file PATH]
+  fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--configuring-window 1s] [--ready-file PATH]
   fakecloud state  [--url URL] [--json]
   fakecloud put    [--url URL] --store oss|s3 --bucket B --key K --file F
   fakecloud mkcert --names a,b[,...] [--days 90] [--key-type ecdsa-p256|ecdsa-p384|rsa2048] --out DIR
@@ -116,6 +116,8 @@ func serve(args []string, stderr io.Writer) error {
 	errRate := fs.Float64("errors", 0, "probability (0..1) of answering a 5xx")
 	faultSeed := fs.Uint64("fault-seed", 1, "seed of the random fault injection")
 	ready := fs.String("ready-file", "", "write the base URL to this file once listening (removed on exit)")
+	window := fs.Duration("configuring-window", fakecore.DefaultConfiguringWindow,
+		"how long a load balancer refuses writes after each write, as real CLB does (0 turns it off)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,6 +127,10 @@ func serve(args []string, stderr io.Writer) error {
 
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	cloud := fakecloud.New()
+	if *window < 0 {
+		return usageError{"--configuring-window must not be negative"}
+	}
+	cloud.SetConfiguringWindow(*window)
 	switch *seed {
 	case "":
 	case "demo":
