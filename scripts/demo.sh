@@ -41,7 +41,7 @@ say "Before: what each HTTPS listener serves"
 state
 
 say "A fresh certificate for example.com and *.example.com (certbot layout)"
-"$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 90 --out "$work/live/example.com"
+"$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 90 --key-type rsa2048 --out "$work/live/example.com"
 ls "$work/live/example.com"
 
 # Every SLB listener of cn-hangzhou, and one Huawei ELB listener with its SNI certificate for api.example.com.
@@ -92,7 +92,7 @@ run redelivery
 
 say "A certificate authority calls the webhook: a signed call, then one with a forged signature"
 export ROTATE_WEBHOOK_SECRET="whsec_$(printf 'demo webhook secret, not for production' | base64)"
-"$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 60 --out "$work/hook" >/dev/null
+"$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 60 --key-type rsa2048 --out "$work/hook" >/dev/null
 "$work/bin/rotate" sign --certificate "$work/hook/fullchain.pem" --private-key "$work/hook/privkey.pem" --name example.com --event fc >"$work/events/webhook-signed.json"
 sed -e 's/"webhook-signature": "[^"]*"/"webhook-signature": "v1,AAAA"/' "$work/events/webhook-signed.json" >"$work/events/webhook-unsigned.json"
 for ev in webhook-signed webhook-unsigned; do
