@@ -36,7 +36,7 @@ func newWorld(t *testing.T, targets string) *world {
 	c, url := fakecloud.Start(t)
 	slb := c.SLB()
 	add := func(names ...string) string {
-		is := certstest.Must(t, certstest.Options{DNSNames: names, NotAfter: time.Now().Add(72 * time.Hour)})
+		is := certstest.Must(t, certstest.Options{DNSNames: names, NotAfter: time.Now().Add(72 * time.Hour), KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1}) // CLB: RSA, PKCS#1
 		sc, err := slb.AddServerCertificate(region, "old-"+strings.ReplaceAll(names[0], ".", "-"), is.FullchainPEM, is.KeyPEM)
 		if err != nil {
 			t.Fatal(err)
@@ -63,7 +63,7 @@ func newWorld(t *testing.T, targets string) *world {
 		t.Fatal(err)
 	}
 	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, CASEndpoint: url, Concurrency: 4, QPS: 1000}
-	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
+	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048})
 	c.ResetCalls()
 	return w
 }

@@ -44,7 +44,7 @@ func (w *world) runOpt(t *testing.T, ctx context.Context, opt rotation.Options, 
 
 // renewal issues a new certificate for the names the world's listeners serve.
 func renewal(t *testing.T) *certstest.Issued {
-	return certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
+	return certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048}) // CLB takes RSA only
 }
 
 // ours lists the ids of the server certificates certrotate uploaded, by fingerprint.
