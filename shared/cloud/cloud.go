@@ -64,13 +64,13 @@ func (c *Clouds) Provider(name string) (provider.Provider, error) {
 		cfg := alislb.NewDefaultConfig()
 		cfg.Endpoint = c.cfg.SLBEndpoint
 		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
-		cfg.Concurrency, cfg.QPS = c.cfg.Concurrency, c.cfg.QPS
+		cfg.Concurrency, cfg.QPS, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.Deployment
 		p, err = alislb.New(cfg)
 	case provider.HuaweiELB:
 		cfg := huaweielb.NewDefaultConfig()
 		cfg.Endpoint = c.cfg.ELBEndpoint
 		cfg.AccessKey, cfg.SecretKey, cfg.ProjectID = c.cfg.HuaweiAccessKey, c.cfg.HuaweiSecretKey, c.cfg.HuaweiProjectID
-		cfg.Concurrency, cfg.QPS = c.cfg.Concurrency, c.cfg.QPS
+		cfg.Concurrency, cfg.QPS, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.Deployment
 		p, err = huaweielb.New(cfg)
 	default:
 		err = fmt.Errorf("provider %q is not supported by this build", name)

@@ -2,9 +2,11 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
 
@@ -31,6 +33,10 @@ type Rotate struct {
 	OnPartial    string  `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
 	Concurrency  int     `envconfig:"ROTATE_CONCURRENCY" default:"8"`
 	QPS          float64 `envconfig:"ROTATE_QPS" default:"20"`
+
+	// Deployment marks every certificate this deployment uploads (ROTATE_DEPLOYMENT); cleanup
+	// deletes only certificates carrying it. Default: the function's name, folded.
+	Deployment string `envconfig:"ROTATE_DEPLOYMENT"`
 
 	// Huawei Cloud credentials and default project (the SDK's own names), required when a
 	// huaweielb target exists; HUAWEICLOUD_SDK_SECURITY_TOKEN is read by the provider.
@@ -138,6 +144,11 @@ func (c *Rotate) validate() []error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("ROTATE_CONCURRENCY: %d is not between 1 and 64", c.Concurrency)
+	}
+	if c.Deployment == "" {
+		c.Deployment = provider.DeploymentFromFunction(cmp.Or(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), os.Getenv("FC_FUNCTION_NAME")))
+	} else if err := provider.CheckDeployment(c.Deployment); err != nil {
+		add("ROTATE_DEPLOYMENT: %v", err)
 	}
 	if c.QPS <= 0 || c.QPS > 1000 {
 		add("ROTATE_QPS: %v is not between 0 and 1000", c.QPS)

@@ -50,3 +50,35 @@ func TestLoadRotateBadTypesNameTheVariable(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestLoadRotateDeployment(t *testing.T) {
+	for _, tc := range []struct {
+		name, explicit, lambda, fc, want, problem string
+	}{
+		{name: "nothing set", want: "default"},
+		{name: "Lambda function name", lambda: "certrotate-RotateFunction-1A2B", want: "certrotate-rotatefunction-1a2b"},
+		{name: "FC function name", fc: "certrotate_rotate", want: "certrotate-rotate"},
+		{name: "explicit wins", explicit: "prod", lambda: "other", want: "prod"},
+		{name: "explicit invalid", explicit: "Prod_1", problem: "ROTATE_DEPLOYMENT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("ROTATE_TARGETS", oneTarget)
+			t.Setenv("ROTATE_DEPLOYMENT", tc.explicit)
+			t.Setenv("AWS_LAMBDA_FUNCTION_NAME", tc.lambda)
+			t.Setenv("FC_FUNCTION_NAME", tc.fc)
+			c, err := LoadRotate()
+			if tc.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.problem) {
+					t.Fatalf("err = %v, want a problem naming %s", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Deployment != tc.want {
+				t.Errorf("Deployment = %q, want %q", c.Deployment, tc.want)
+			}
+		})
+	}
+}

@@ -37,6 +37,8 @@ type Config struct {
 	// Credentials; the caller passes Function Compute's per-invocation role credentials here.
 	// Empty: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN.
 	AccessKeyID, AccessKeySecret, SecurityToken string
+	// Deployment is this deployment's id (ROTATE_DEPLOYMENT), marked on every certificate uploaded.
+	Deployment string
 	// Concurrency bounds the calls in flight per region.
 	Concurrency int
 	// QPS bounds the SLB API calls per second of this provider, all regions and retries included

@@ -38,6 +38,8 @@ type Config struct {
 	// ProjectID is the project of targets that do not name one (HUAWEICLOUD_SDK_PROJECT_ID).
 	// The provider never asks IAM for it.
 	ProjectID string
+	// Deployment is this deployment's id (ROTATE_DEPLOYMENT), marked on every certificate uploaded.
+	Deployment string
 	// Concurrency bounds the calls in flight per region and project.
 	Concurrency int
 	// QPS bounds the calls per second of this provider, retries included; 0 means unlimited.
