@@ -30,6 +30,7 @@ type Cloud struct {
 	objects *objstore.Store
 
 	oss, s3 http.Handler
+	elbHTTP http.Handler
 	rpc     map[string]http.Handler // Alibaba RPC API version → service
 	admin   http.Handler
 }
@@ -41,8 +42,9 @@ func New() *Cloud {
 	c.cas = casfake.New(c.keys, c.log, c.faults, c.now)
 	c.elb = elbfake.New(c.keys, c.log, c.faults, c.now)
 	c.objects = objstore.New(c.keys, c.log, c.faults, c.now)
-	c.oss, c.s3 = c.objects.OSS(), c.objects.S3()
-	c.rpc = map[string]http.Handler{slbfake.Version: c.slb, casfake.Version: c.cas}
+	c.oss, c.s3 = c.hang("oss", c.objects.OSS()), c.hang("s3", c.objects.S3())
+	c.elbHTTP = c.hang("elb", c.elb)
+	c.rpc = map[string]http.Handler{slbfake.Version: c.hang("slb", c.slb), casfake.Version: c.hang("cas", c.cas)}
 	c.admin = c.adminHandler()
 	return c
 }
@@ -112,7 +114,7 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 		}
 		h.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v3/"):
-		c.elb.ServeHTTP(w, r)
+		c.elbHTTP.ServeHTTP(w, r)
 	case c.isRPC(r):
 		h, ok := c.rpc[r.Form.Get("Version")]
 		if !ok {
@@ -162,5 +164,6 @@ func Start(tb testing.TB) (*Cloud, string) {
 	c := New()
 	srv := httptest.NewServer(c.Handler())
 	tb.Cleanup(srv.Close)
+	tb.Cleanup(c.faults.Clear) // runs first: releases hung requests, which Close would wait for
 	return c, srv.URL
 }
