@@ -64,7 +64,7 @@ func newWorld(t *testing.T, targets string) *world {
 		t.Fatal(err)
 	}
 	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, CASEndpoint: url, Concurrency: 4, QPS: 1000}
-	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048})
+	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	c.ResetCalls()
 	return w
 }
