@@ -178,7 +178,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	c, url := fakecloud.Start(t)
-	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}, NotAfter: time.Now().Add(48 * time.Hour)})
+	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}, NotAfter: time.Now().Add(48 * time.Hour), KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	sc, err := c.SLB().AddServerCertificate("cn-hangzhou", "old", old.FullchainPEM, old.KeyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func newWorld(t *testing.T) *world {
 	if err := c.SLB().AddListener("lb-1", 443, "https", sc.ID); err != nil {
 		t.Fatal(err)
 	}
-	return &world{cloud: c, url: url, fresh: certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}})}
+	return &world{cloud: c, url: url, fresh: certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}, KeyType: certstest.RSA2048})}
 }
 
 func (w *world) environ() []string {

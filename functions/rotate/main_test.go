@@ -41,7 +41,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	c, url := fakecloud.Start(t)
-	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}, NotAfter: time.Now().Add(48 * time.Hour)})
+	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}, NotAfter: time.Now().Add(48 * time.Hour), KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	sc, err := c.SLB().AddServerCertificate("cn-hangzhou", "old", old.FullchainPEM, old.KeyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func newWorld(t *testing.T) *world {
 	if err := c.SLB().AddListener("lb-1", 443, "https", sc.ID); err != nil {
 		t.Fatal(err)
 	}
-	fresh := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}})
+	fresh := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}, KeyType: certstest.RSA2048}) // CLB takes RSA only
 	body, _ := json.Marshal(map[string]string{"certificate": string(fresh.FullchainPEM), "private_key": string(fresh.KeyPEM)})
 	return &world{cloud: c, url: url, fresh: fresh, body: body}
 }

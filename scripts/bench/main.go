@@ -316,11 +316,11 @@ type world struct {
 }
 
 func newWorld(dir string) (*world, error) {
-	old, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, NotAfter: time.Now().Add(5 * 24 * time.Hour)})
+	old, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, NotAfter: time.Now().Add(5 * 24 * time.Hour), KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
+	fresh, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048}) // CLB takes RSA only
 	if err != nil {
 		return nil, err
 	}

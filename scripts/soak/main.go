@@ -18,6 +18,8 @@ func main() {
 	flag.Float64Var(&opt.FaultRate, "faults", 0.2, "share of calls answered with throttling or 5xx")
 	flag.Float64Var(&opt.CrashRate, "crashes", 0.3, "share of deliveries killed after a random number of mutating calls")
 	flag.Uint64Var(&opt.Seed, "seed", uint64(time.Now().UnixNano()), "random seed")
+	flag.DurationVar(&opt.ConfiguringWindow, "configuring-window", 100*time.Millisecond,
+		"how long a load balancer refuses writes after each write, as real CLB does (0: off)")
 	flag.Parse()
 	start := time.Now()
 	last := start
@@ -32,7 +34,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("seed=%d deliveries=%d crashes=%d elapsed=%s\n", opt.Seed, res.Deliveries, res.Crashes, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("seed=%d deliveries=%d crashes=%d busy=%d elapsed=%s\n", opt.Seed, res.Deliveries, res.Crashes, res.Busy, time.Since(start).Round(time.Millisecond))
 	fmt.Println(res)
 	if res.Converged != res.Runs || res.Duplicates+res.Gaps+res.ForeignDeleted+res.KeyLeaks > 0 {
 		os.Exit(1)

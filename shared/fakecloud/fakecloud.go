@@ -14,6 +14,7 @@ import (
 	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/objstore"
+	"github.com/certrotate/certrotate/shared/fakecloud/popgateway"
 	"github.com/certrotate/certrotate/shared/fakecloud/slbfake"
 )
 
@@ -90,6 +91,7 @@ func (c *Cloud) ResetCalls() { c.log.Reset() }
 //	Authorization "AWS4-HMAC-SHA256 …"          S3 (also presigned X-Amz-Algorithm)
 //	/v3/…                                       Huawei ELB v3 (Authorization SDK-HMAC-SHA256)
 //	?Action=…&Version=…                         Alibaba RPC, by Version (2014-05-15: SLB, 2020-04-07: CAS)
+//	x-acs-action, x-acs-version headers         Alibaba RPC signed with signature v3, by x-acs-version
 //
 // Anything else is answered 400 with a JSON explanation.
 func (c *Cloud) Handler() http.Handler { return http.HandlerFunc(c.route) }
@@ -105,6 +107,12 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 		c.oss.ServeHTTP(w, r)
 	case strings.HasPrefix(auth, "AWS4-HMAC-SHA256") || q.Has("X-Amz-Algorithm"):
 		c.s3.ServeHTTP(w, r)
+	case r.Header.Get(popgateway.HeaderAction) != "": // Alibaba RPC signed with signature v3
+		h, ok := c.rpc[r.Header.Get(popgateway.HeaderVersion)]
+		if !ok {
+			h = c.slb
+		}
+		h.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v3/"):
 		c.elbHTTP.ServeHTTP(w, r)
 	case c.isRPC(r):

@@ -370,7 +370,7 @@ func mapsEqual(a, b map[string]int) bool {
 
 func TestSeedFile(t *testing.T) {
 	dir := t.TempDir()
-	is := certstest.Must(t, certstest.Options{DNSNames: []string{"file.example.com"}})
+	is := certstest.Must(t, certstest.Options{DNSNames: []string{"file.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	must(t, os.MkdirAll(filepath.Join(dir, "pem"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "pem", "fullchain.pem"), is.FullchainPEM, 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "pem", "privkey.pem"), is.KeyPEM, 0o600))
@@ -422,7 +422,7 @@ func TestSeedFile(t *testing.T) {
 		}
 	}
 	// A certificate the SLB refuses stops the seed with its code.
-	other := certstest.Must(t, certstest.Options{DNSNames: []string{"other.example.com"}})
+	other := certstest.Must(t, certstest.Options{DNSNames: []string{"other.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	err = fakecloud.New().Seed(fakecloud.Seed{Regions: []fakecloud.SeedRegion{{Region: "cn-hangzhou",
 		Certificates: []fakecloud.SeedCertificate{{Name: "mismatch", CertPEM: string(is.FullchainPEM), KeyPEM: string(other.KeyPEM)}}}}})
 	if err == nil || !strings.Contains(err.Error(), "CertificateNotMatchPrivateKey") {

@@ -457,7 +457,9 @@ func DemoSeed(now time.Time) (Seed, error) {
 	}
 	region := SeedRegion{Region: DemoRegion}
 	for _, sp := range specs {
-		is, err := certstest.New(certstest.Options{DNSNames: sp.names, NotBefore: sp.from, NotAfter: sp.to, KeyType: certstest.RSA2048})
+		// CLB takes RSA certificates with PKCS#1 keys only (slbfake/certs.go).
+		is, err := certstest.New(certstest.Options{DNSNames: sp.names, NotBefore: sp.from, NotAfter: sp.to,
+			KeyType: certstest.RSA2048, KeyFormat: "pkcs1"})
 		if err != nil {
 			return Seed{}, fmt.Errorf("fakecloud: demo seed: %w", err)
 		}

@@ -35,7 +35,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	c, url := fakecloud.Start(t)
-	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, NotAfter: time.Now().Add(48 * time.Hour)})
+	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, NotAfter: time.Now().Add(48 * time.Hour), KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	sc, err := c.SLB().AddServerCertificate("cn-hangzhou", "old", old.FullchainPEM, old.KeyPEM)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func newWorld(t *testing.T, targets string) *world {
 	c, url := fakecloud.Start(t)
 	slb := c.SLB()
 	add := func(names ...string) string {
-		is := certstest.Must(t, certstest.Options{DNSNames: names, NotAfter: time.Now().Add(72 * time.Hour)})
+		is := seedCert(t, names...)
 		sc, err := slb.AddServerCertificate(region, "old-"+strings.ReplaceAll(names[0], ".", "-"), is.FullchainPEM, is.KeyPEM)
 		if err != nil {
 			t.Fatal(err)
@@ -63,9 +64,29 @@ func newWorld(t *testing.T, targets string) *world {
 		t.Fatal(err)
 	}
 	w.cfg = &config.Rotate{Targets: targets2, SLBEndpoint: url, OSSEndpoint: url, CASEndpoint: url, Concurrency: 4, QPS: 1000}
-	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
+	w.fresh = certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	c.ResetCalls()
 	return w
+}
+
+var (
+	seedMu    sync.Mutex
+	seedCerts = map[string]*certstest.Issued{}
+)
+
+// seedCert is an RSA certificate with a PKCS#1 key (what CLB takes) for names, expiring in 72 h,
+// made once per names for the test binary: RSA keys are slow to make, and every world is a
+// separate emulator.
+func seedCert(t *testing.T, names ...string) *certstest.Issued {
+	t.Helper()
+	seedMu.Lock()
+	defer seedMu.Unlock()
+	k := strings.Join(names, ",")
+	if seedCerts[k] == nil {
+		seedCerts[k] = certstest.Must(t, certstest.Options{DNSNames: names, NotAfter: time.Now().Add(72 * time.Hour),
+			KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
+	}
+	return seedCerts[k]
 }
 
 func (w *world) run(t *testing.T, rec event.Record, dryRun bool) *report.Report {

@@ -44,7 +44,7 @@ func (w *world) runOpt(t *testing.T, ctx context.Context, opt rotation.Options, 
 
 // renewal issues a new certificate for the names the world's listeners serve.
 func renewal(t *testing.T) *certstest.Issued {
-	return certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
+	return certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1}) // CLB takes RSA (PKCS#1) only
 }
 
 // ours lists the ids of the server certificates the default deployment uploaded (those carrying

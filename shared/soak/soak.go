@@ -40,6 +40,9 @@ type Options struct {
 	Seed      uint64
 	// Progress, when set, is called after each run with the runs done so far and the total.
 	Progress func(done, total int)
+	// ConfiguringWindow keeps each load balancer busy this long after every write, as real CLB
+	// is (fakecloud.Cloud.SetConfiguringWindow); 0 turns the busy answers off.
+	ConfiguringWindow time.Duration
 }
 
 // Result counts what happened. Every count but Runs and Converged must be zero.
@@ -47,6 +50,7 @@ type Result struct {
 	Runs, Converged, Deliveries, Crashes int
 	Duplicates, Gaps, ForeignDeleted     int
 	KeyLeaks                             int
+	Busy                                 int // calls a configuring load balancer refused (waited out)
 }
 
 // String is the summary line.
@@ -68,6 +72,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	defer s.srv.Close()
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed+1))
 	s.cloud.Faults().SetRates(opt.FaultRate/2, opt.FaultRate/2, opt.Seed)
+	s.cloud.SetConfiguringWindow(opt.ConfiguringWindow)
 	res := Result{Runs: opt.Runs}
 	currents := map[string]*certstest.Issued{}
 	for i := range opt.Runs {
@@ -79,12 +84,12 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		concurrent := false
 		switch p := rng.Float64(); {
 		case current == nil || p < 0.7: // a renewal
-			if current, err = certstest.New(certstest.Options{DNSNames: names}); err != nil {
+			if current, err = certstest.New(certstest.Options{DNSNames: names, KeyType: certstest.RSA2048}); err != nil {
 				return res, err
 			}
 		case p < 0.85: // the same event again
 		default: // two invocations of a new certificate at once
-			if current, err = certstest.New(certstest.Options{DNSNames: names}); err != nil {
+			if current, err = certstest.New(certstest.Options{DNSNames: names, KeyType: certstest.RSA2048}); err != nil {
 				return res, err
 			}
 			concurrent = true
@@ -152,7 +157,8 @@ func newWorld() (*world, error) {
 	w := &world{cloud: c, srv: httptest.NewServer(c.Handler())}
 	slb := c.SLB()
 	add := func(name string, dns ...string) (string, error) {
-		is, err := certstest.New(certstest.Options{DNSNames: dns})
+		// CLB takes RSA certificates with PKCS#1 keys only.
+		is, err := certstest.New(certstest.Options{DNSNames: dns, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 		if err != nil {
 			return "", err
 		}
@@ -274,6 +280,10 @@ func (w *world) check(d deployment, is *certstest.Issued, res *Result) (converge
 		}
 	}
 	for _, call := range w.cloud.Calls() {
+		switch call.Code {
+		case "ServiceIsConfiguring", "OperationBusy", "BackendServer.configuring", "DomainExtensionProcessing":
+			res.Busy++
+		}
 		for _, v := range call.Params {
 			res.KeyLeaks += len(leakcheck.Scan([]byte(v), string(is.KeyPEM)))
 		}
@@ -301,6 +311,7 @@ func (c *clouds) Provider(name string) (provider.Provider, error) {
 		cfg.Deployment = c.deployment
 		cfg.Retry = retry.Policy{Attempts: 6, Base: time.Millisecond, Max: 8 * time.Millisecond}
 		cfg.QPS, cfg.Concurrency, cfg.Timeout = 100000, 8, 5*time.Second
+		cfg.Busy = alislb.BusyBackoff{Base: 10 * time.Millisecond, Max: 80 * time.Millisecond, Budget: time.Minute}
 		c.p, c.err = alislb.New(cfg)
 	})
 	return c.p, c.err

@@ -3,6 +3,7 @@ package soak_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/soak"
 )
@@ -18,13 +19,17 @@ func TestShortSoak(t *testing.T) {
 			if done%20 == 0 {
 				t.Logf("progress: soaking %d of %d", done, total)
 			}
-		}})
+		},
+		ConfiguringWindow: 40 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Log(res)
 	if res.Converged != res.Runs || res.Duplicates+res.Gaps+res.ForeignDeleted+res.KeyLeaks != 0 {
 		t.Fatalf("%s (deliveries %d, crashes %d)", res, res.Deliveries, res.Crashes)
+	}
+	if res.Busy == 0 {
+		t.Fatal("no load balancer was ever busy: the configuring window was not exercised")
 	}
 	if res.Crashes == 0 || res.Deliveries <= res.Runs {
 		t.Fatalf("the soak injected nothing: %d crashes, %d deliveries for %d runs", res.Crashes, res.Deliveries, res.Runs)

@@ -3,6 +3,7 @@ package fakecore
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 func TestFaultsScriptedThenRates(t *testing.T) {
@@ -51,5 +52,41 @@ func TestLogAndKeyring(t *testing.T) {
 	}
 	if _, ok := k.Lookup("nobody"); ok {
 		t.Fatal("unknown key found")
+	}
+}
+
+func TestConfiguring(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var c Configuring
+	c.Touch("lb", "a", t0)
+	if busy, _ := c.Busy("lb", t0); busy {
+		t.Fatal("the zero value is busy")
+	}
+	c.SetWindow(10 * time.Second)
+	c.Touch("lb", "listener:443", t0)
+	tests := []struct {
+		name     string
+		key      string
+		at       time.Duration
+		busy     bool
+		lastPart string
+	}{
+		{"right after the write", "lb", 0, true, "listener:443"},
+		{"inside the window", "lb", 9 * time.Second, true, "listener:443"},
+		{"window over", "lb", 10 * time.Second, false, ""},
+		{"another resource", "lb-2", time.Second, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			busy, last := c.Busy(tt.key, t0.Add(tt.at))
+			if busy != tt.busy || last != tt.lastPart {
+				t.Fatalf("Busy = %v %q, want %v %q", busy, last, tt.busy, tt.lastPart)
+			}
+		})
+	}
+	c.Touch("lb", "x", t0)
+	c.SetWindow(0)
+	if busy, _ := c.Busy("lb", t0); busy || c.Window() != 0 {
+		t.Fatal("SetWindow(0) left the resource busy")
 	}
 }

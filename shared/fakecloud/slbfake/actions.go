@@ -25,6 +25,7 @@ func init() {
 		"DeleteServerCertificate":                    {true, []string{"ServerCertificateId"}, (*Service).deleteServerCertificate},
 		"SetServerCertificateName":                   {true, []string{"ServerCertificateId", "ServerCertificateName"}, (*Service).setServerCertificateName},
 		"DescribeLoadBalancers":                      {false, nil, (*Service).describeLoadBalancers},
+		"DescribeLoadBalancerAttribute":              {false, []string{"LoadBalancerId"}, (*Service).describeLoadBalancerAttribute},
 		"DescribeLoadBalancerListeners":              {false, nil, (*Service).describeLoadBalancerListeners},
 		"DescribeLoadBalancerHTTPSListenerAttribute": {false, []string{"LoadBalancerId", "ListenerPort"}, (*Service).describeHTTPSListener},
 		"SetLoadBalancerHTTPSListenerAttribute":      {true, []string{"LoadBalancerId", "ListenerPort"}, (*Service).setHTTPSListener},
@@ -35,6 +36,17 @@ func init() {
 		"DeleteDomainExtension":                      {true, []string{"DomainExtensionId"}, (*Service).deleteDomainExtension},
 	}
 }
+
+// regionOptional are the actions whose API reference marks RegionId optional: DescribeServerCertificates
+// ("RegionId | String | 否", docs mirror github.com/AlibabaCloudDocs/slb, cn.zh-CN/API参考/服务器证书/
+// DescribeServerCertificates.md). Every other action keeps it required, as its current reference
+// and Tea SDK model say (the stricter reading where a page is silent).
+var regionOptional = map[string]bool{"DescribeServerCertificates": true}
+
+// defaultRegion is the region an action without RegionId serves: the home region of the central
+// endpoint slb.aliyuncs.com, to which the SDK's endpoint map sends most regions. [guess] The real
+// gateway's choice is not documented.
+const defaultRegion = "cn-hangzhou"
 
 // --- JSON shapes (field names are the wire names the SDK structs decode) --------------------
 
@@ -292,6 +304,66 @@ func (s *Service) describeLoadBalancers(r request) (any, *APIError) {
 	return out, nil
 }
 
+// describeLoadBalancerAttribute answers DescribeLoadBalancerAttribute with the fields the v1 SDK's
+// DescribeLoadBalancerAttributeResponse and the API reference list (docs mirror
+// github.com/AlibabaCloudDocs/slb, DescribeLoadBalancerAttribute.md): the instance, its listener
+// ports and their protocols (in both historic spellings, ListenerPortsAndProtocal and
+// ListenerPortsAndProtocol) and its backend servers (none are emulated).
+func (s *Service) describeLoadBalancerAttribute(r request) (any, *APIError) {
+	type portProtocal struct {
+		ListenerPort     int
+		ListenerProtocal string
+	}
+	type portProtocol struct {
+		ListenerPort     int
+		ListenerProtocol string
+		ListenerForward  string
+		Description      string
+		ForwardPort      int
+	}
+	type resp struct {
+		RequestId, LoadBalancerId, LoadBalancerName, Address, AddressType, AddressIPVersion string
+		NetworkType, LoadBalancerStatus, BusinessStatus, RegionId, RegionIdAlias            string
+		CreateTime                                                                          string
+		CreateTimeStamp                                                                     int64
+		PayType, InternetChargeType, LoadBalancerSpec, MasterZoneId, SlaveZoneId            string
+		ResourceGroupId, DeleteProtection, ModificationProtectionStatus                     string
+		Bandwidth                                                                           int
+		ListenerPorts                                                                       struct{ ListenerPort []int }
+		ListenerPortsAndProtocal                                                            struct{ ListenerPortAndProtocal []portProtocal }
+		ListenerPortsAndProtocol                                                            struct{ ListenerPortAndProtocol []portProtocol }
+		BackendServers                                                                      struct{ BackendServer []struct{} }
+		Tags                                                                                tagsJSON
+	}
+	lb := s.lbIn(r.Region, r.Get("LoadBalancerId"))
+	if lb == nil {
+		return nil, errLBNotFound()
+	}
+	out := resp{
+		RequestId: r.RequestID, LoadBalancerId: lb.id, LoadBalancerName: lb.name, Address: lb.address,
+		AddressType: "internet", AddressIPVersion: "ipv4", NetworkType: "classic", LoadBalancerStatus: "active",
+		BusinessStatus: "Normal", RegionId: lb.region, RegionIdAlias: lb.region,
+		CreateTime: lb.created.Format("2006-01-02T15:04Z"), CreateTimeStamp: lb.created.UnixMilli(),
+		PayType: "PayOnDemand", InternetChargeType: "paybytraffic", LoadBalancerSpec: "slb.s2.small",
+		MasterZoneId: lb.region + "-b", SlaveZoneId: lb.region + "-c", ResourceGroupId: defaultResourceGroup,
+		DeleteProtection: "off", ModificationProtectionStatus: "NonProtection", Bandwidth: 5120,
+	}
+	out.ListenerPorts.ListenerPort = []int{}
+	out.ListenerPortsAndProtocal.ListenerPortAndProtocal = []portProtocal{}
+	out.ListenerPortsAndProtocol.ListenerPortAndProtocol = []portProtocol{}
+	out.BackendServers.BackendServer = []struct{}{}
+	out.Tags.Tag = []tagJSON{}
+	for _, p := range sortedPorts(lb) {
+		l := lb.listeners[p]
+		out.ListenerPorts.ListenerPort = append(out.ListenerPorts.ListenerPort, p)
+		out.ListenerPortsAndProtocal.ListenerPortAndProtocal = append(out.ListenerPortsAndProtocal.ListenerPortAndProtocal,
+			portProtocal{ListenerPort: p, ListenerProtocal: l.protocol})
+		out.ListenerPortsAndProtocol.ListenerPortAndProtocol = append(out.ListenerPortsAndProtocol.ListenerPortAndProtocol,
+			portProtocol{ListenerPort: p, ListenerProtocol: l.protocol, Description: l.description})
+	}
+	return out, nil
+}
+
 // httpsConfigJSON is HTTPSListenerConfig in DescribeLoadBalancerListeners; its ServerCertificates
 // is a plain array, unlike the other SLB responses.
 type httpsConfigJSON struct {
@@ -478,8 +550,11 @@ func (s *Service) setHTTPSListener(r request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	_, l, e := s.httpsListener(r.Region, r.Get("LoadBalancerId"), port)
+	lb, l, e := s.httpsListener(r.Region, r.Get("LoadBalancerId"), port)
 	if e != nil {
+		return nil, e
+	}
+	if e := s.lbBusy(lb.id, writeListener, listenerPart(port)); e != nil {
 		return nil, e
 	}
 	if _, dual := r.Params["ServerCertificate.1.CertificateId"]; dual {
@@ -517,6 +592,7 @@ func (s *Service) setHTTPSListener(r request) (any, *APIError) {
 	if v, ok := r.Params["Description"]; ok {
 		l.description = v
 	}
+	s.lbWritten(lb.id, listenerPart(port))
 	return requestOnly{r.RequestID}, nil
 }
 
@@ -574,6 +650,9 @@ func (s *Service) setDomainExtensionAttribute(r request) (any, *APIError) {
 	if x == nil {
 		return nil, errExtNotFound()
 	}
+	if e := s.lbBusy(x.lbID, writeExtension, extPart(x.id)); e != nil {
+		return nil, e
+	}
 	if _, dual := r.Params["ServerCertificate.1.CertificateId"]; dual {
 		return nil, errInvalidParam("The specified parameter ServerCertificate is not Support. (fakecloud: the dual-certificate form is not emulated; use ServerCertificateId)")
 	}
@@ -585,6 +664,7 @@ func (s *Service) setDomainExtensionAttribute(r request) (any, *APIError) {
 		return nil, errCertNotFound()
 	}
 	x.certID = certID
+	s.lbWritten(x.lbID, extPart(x.id))
 	return requestOnly{r.RequestID}, nil
 }
 
@@ -598,10 +678,16 @@ func (s *Service) createDomainExtension(r request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
+	if lb := s.lbIn(r.Region, r.Get("LoadBalancerId")); lb != nil {
+		if e := s.lbBusy(lb.id, writeOther, ""); e != nil {
+			return nil, e
+		}
+	}
 	x, e := s.createExtLocked(r.Region, r.Get("LoadBalancerId"), port, r.Get("Domain"), r.Get("ServerCertificateId"))
 	if e != nil {
 		return nil, e
 	}
+	s.lbWritten(x.lbID, extPart(x.id))
 	return resp{RequestId: r.RequestID, DomainExtensionId: x.id, ListenerPort: x.port}, nil
 }
 
@@ -610,6 +696,10 @@ func (s *Service) deleteDomainExtension(r request) (any, *APIError) {
 	if x == nil {
 		return nil, errExtNotFound()
 	}
+	if e := s.lbBusy(x.lbID, writeOther, ""); e != nil {
+		return nil, e
+	}
 	delete(s.exts, x.id)
+	s.lbWritten(x.lbID, extPart(x.id))
 	return requestOnly{r.RequestID}, nil
 }

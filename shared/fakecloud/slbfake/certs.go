@@ -2,7 +2,6 @@ package slbfake
 
 import (
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
@@ -16,7 +15,7 @@ import (
 // parsedUpload is a validated certificate chain and key, as UploadServerCertificate stores them.
 type parsedUpload struct {
 	chain     []*x509.Certificate // leaf first
-	algorithm string              // "RSA" or "ECC"
+	algorithm string              // "RSA" (the only algorithm CLB accepts)
 	keyLength int
 }
 
@@ -32,10 +31,19 @@ func validName(name string) *APIError {
 	return nil
 }
 
-// parseUpload validates what UploadServerCertificate receives the way SLB documents it:
-// PEM certificates, leaf first, each signed by the next, no blank lines; an unencrypted
-// PKCS#1, PKCS#8 or SEC1 key that matches the leaf. It parses with crypto/x509 only, on purpose
-// independent of the project's own validator.
+// certRequirementsDoc is Alibaba's page on what CLB accepts as a server certificate.
+const certRequirementsDoc = "https://www.alibabacloud.com/help/en/slb/classic-load-balancer/user-guide/certificate-requirements-and-certificate-format-conversion"
+
+// parseUpload validates what UploadServerCertificate receives the way SLB documents it
+// (certRequirementsDoc): PEM certificates, leaf first, each signed by the next, no blank lines;
+// an RSA leaf ("CLB supports RSA certificates only. ECDSA (Elliptic Curve) certificates are not
+// supported"); an unencrypted PKCS#1 key ("CLB requires unencrypted PKCS#1 format private keys",
+// PKCS#8 must be converted first) that matches the leaf. An older revision of the page (docs
+// mirror github.com/AlibabaCloudDocs/slb, "Certificate requirements.md", 2021) allowed EC keys
+// in eu-west-1 only; the current page allows them nowhere, and so does the emulator (the stricter
+// reading). The exact error code of the refusal is not published: the emulator answers the
+// documented ServerCertificate / key format error (400), which callers must treat as permanent.
+// It parses with crypto/x509 only, on purpose independent of the project's own validator.
 func parseUpload(certPEM, keyPEM string) (*parsedUpload, *APIError) {
 	if strings.TrimSpace(certPEM) == "" || strings.TrimSpace(keyPEM) == "" {
 		return nil, errCertOrKeyEmpty()
@@ -67,6 +75,10 @@ func parseUpload(certPEM, keyPEM string) (*parsedUpload, *APIError) {
 		}
 	}
 
+	if _, rsaLeaf := chain[0].PublicKey.(*rsa.PublicKey); !rsaLeaf {
+		return nil, errCertFormat(fmt.Sprintf("the leaf's public key is %s; CLB supports RSA certificates only (%s)",
+			chain[0].PublicKeyAlgorithm, certRequirementsDoc))
+	}
 	if detail := checkLines(keyPEM); detail != "" {
 		return nil, errKeyFormat(detail)
 	}
@@ -82,16 +94,7 @@ func parseUpload(certPEM, keyPEM string) (*parsedUpload, *APIError) {
 	if !pub.Equal(key.Public()) {
 		return nil, errCertKeyMismatch()
 	}
-	p := &parsedUpload{chain: chain}
-	switch k := leaf.PublicKey.(type) {
-	case *rsa.PublicKey:
-		p.algorithm, p.keyLength = "RSA", k.N.BitLen()
-	case *ecdsa.PublicKey:
-		p.algorithm, p.keyLength = "ECC", k.Curve.Params().BitSize
-	default:
-		return nil, errCertFormat(fmt.Sprintf("unsupported public key type %T", leaf.PublicKey))
-	}
-	return p, nil
+	return &parsedUpload{chain: chain, algorithm: "RSA", keyLength: leaf.PublicKey.(*rsa.PublicKey).N.BitLen()}, nil
 }
 
 // checkLines rejects blank lines and stray whitespace inside a PEM text; CRLF endings are accepted.
@@ -138,44 +141,29 @@ func parseKey(s string) (crypto.Signer, *APIError) {
 	if detail != "" {
 		return nil, errKeyFormat(detail)
 	}
-	var keyBlocks []*pem.Block
-	for _, b := range blocks {
-		if b.Type == "EC PARAMETERS" { // what `openssl ecparam -genkey` prints before the key
-			continue
-		}
-		keyBlocks = append(keyBlocks, b)
+	if len(blocks) != 1 {
+		return nil, errKeyFormat(fmt.Sprintf("want exactly one private key block, got %d", len(blocks)))
 	}
-	if len(keyBlocks) != 1 {
-		return nil, errKeyFormat(fmt.Sprintf("want exactly one private key block, got %d", len(keyBlocks)))
-	}
-	b := keyBlocks[0]
+	b := blocks[0]
 	if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
 		return nil, errKeyEncrypted()
 	}
-	var (
-		key any
-		err error
-	)
+	// certRequirementsDoc: PKCS#1 only; a PKCS#8 key must first be converted (`openssl rsa`),
+	// and EC keys are not supported.
 	switch b.Type {
 	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
 	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		return nil, errKeyFormat("a PKCS#8 key (BEGIN PRIVATE KEY); CLB requires an unencrypted PKCS#1 key (BEGIN RSA PRIVATE KEY), see " + certRequirementsDoc)
 	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(b.Bytes)
+		return nil, errKeyFormat("an EC key (BEGIN EC PRIVATE KEY); CLB supports RSA keys only, see " + certRequirementsDoc)
 	default:
 		return nil, errKeyFormat(fmt.Sprintf("unsupported PEM type %q", b.Type))
 	}
+	key, err := x509.ParsePKCS1PrivateKey(b.Bytes)
 	if err != nil {
 		return nil, errKeyFormat(err.Error())
 	}
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		return k, nil
-	case *ecdsa.PrivateKey:
-		return k, nil
-	}
-	return nil, errKeyFormat(fmt.Sprintf("unsupported key type %T (RSA or ECDSA only)", key))
+	return key, nil
 }
 
 // fingerprint is SLB's Fingerprint: SHA-1 of the leaf DER, lower-case colon-separated hex.

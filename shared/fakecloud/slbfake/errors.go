@@ -32,8 +32,8 @@ var (
 	errNotHTTPS = func() *APIError { // [doc: CLB common error codes table, terraform]
 		return apiErr(http.StatusBadRequest, "UnsupportedOperationonfixedprotocalport", "The operation is not supported by the protocol of the specified port.")
 	}
-	errCertNotFound = func() *APIError { // [doc: code from terraform; status 400 guessed]
-		return apiErr(http.StatusBadRequest, "ServerCertificateId.NotFound", "The specified ServerCertificateId does not exist.")
+	errCertNotFound = func() *APIError { // [verified: a real answer "StatusCode: 404 Code: ServerCertificateId.NotFound" from slb.cn-beijing.aliyuncs.com, certimate issue #841]
+		return apiErr(http.StatusNotFound, "ServerCertificateId.NotFound", "The specified ServerCertificateId does not exist.")
 	}
 	errCertRefered = func() *APIError { // [doc: CLB common error codes table]
 		return apiErr(http.StatusBadRequest, "CertificateAndPrivateKeyIsRefered", "Certificate and PrivateKey Is Refered.")
@@ -64,6 +64,24 @@ var (
 	}
 	errExtNotFound = func() *APIError { // [doc: terraform InvalidDomainExtensionIdNotFound]
 		return apiErr(http.StatusBadRequest, "InvalidParameter.DomainExtensionId", "The specified DomainExtensionId does not exist.")
+	}
+	// Busy answers: a write to a load balancer still applying the previous one (see busy.go).
+	// Codes, statuses and messages from the CLB common error codes table (docs mirror
+	// github.com/AlibabaCloudDocs/slb, "Common error codes.md") and terraform-provider-alicloud
+	// (alicloud/errors.go SlbIsBusy; resource_alicloud_slb_domain_extension.go retries
+	// BackendServer.configuring and DomainExtensionProcessing; PR #5740 "Fixes the
+	// ServiceIsConfiguring error").
+	errServiceIsConfiguring = func() *APIError { // [doc: CLB common error codes table]
+		return apiErr(http.StatusBadRequest, "ServiceIsConfiguring", "A previous configuration is pending; please try again later.")
+	}
+	errOperationBusy = func() *APIError { // [doc: CLB common error codes table]
+		return apiErr(http.StatusBadRequest, "OperationBusy", "A previous operation is pending.")
+	}
+	errBackendConfiguring = func() *APIError { // [doc: CLB common error codes table, 409]
+		return apiErr(http.StatusConflict, "BackendServer.configuring", "A previous configuration of the load balancer is pending; please try again later.")
+	}
+	errDomainExtensionProcessing = func() *APIError { // [doc: code from terraform; status and message guessed]
+		return apiErr(http.StatusBadRequest, "DomainExtensionProcessing", "The domain extension is being processed; please try again later.")
 	}
 	errPort = func() *APIError { // [doc: CLB common error codes table]
 		return errInvalidParam("The specified port is not valid.")

@@ -96,9 +96,10 @@ func serverError(t *testing.T, err error, code string, status int) *sdkerrors.Se
 	return se
 }
 
+// issue makes an RSA leaf with a PKCS#1 key: the only kind CLB takes.
 func issue(t *testing.T, names ...string) *certstest.Issued {
 	t.Helper()
-	return certstest.Must(t, certstest.Options{DNSNames: names})
+	return certstest.Must(t, certstest.Options{DNSNames: names, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 }
 
 func upload(t *testing.T, c *slb.Client, name string, is *certstest.Issued) *slb.UploadServerCertificateResponse {

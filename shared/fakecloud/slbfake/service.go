@@ -30,6 +30,7 @@ type Service struct {
 	exts      map[string]*domainExtension
 	certQuota int
 	extQuota  int
+	busy      *fakecore.Configuring // load balancers applying a write (busy.go)
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -47,10 +48,11 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 		exts:      map[string]*domainExtension{},
 		certQuota: DefaultCertificateQuota,
 		extQuota:  DefaultDomainExtensionQuota,
+		busy:      &fakecore.Configuring{},
 	}
 	acts := make(map[string]popgateway.Action, len(actions))
 	for name, a := range actions {
-		acts[name] = popgateway.Action{Mutating: a.mutating, Required: a.required, Run: s.runner(a.run)}
+		acts[name] = popgateway.Action{Mutating: a.mutating, Required: a.required, RegionOptional: regionOptional[name], Run: s.runner(a.run)}
 	}
 	s.gateway = popgateway.New(popgateway.Config{
 		Service: "slb", Product: "Slb", HostID: "slb.aliyuncs.com", Version: Version,
@@ -68,6 +70,9 @@ func (s *Service) runner(run func(*Service, request) (any, *APIError)) func(*pop
 	return func(r *popgateway.Request) (any, *APIError) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if r.Region == "" { // only actions in regionOptional get here without one
+			r.Region = defaultRegion
+		}
 		if !s.regionKnown(r.Region) {
 			return nil, errRegionNotFound()
 		}

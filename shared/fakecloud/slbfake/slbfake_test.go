@@ -369,39 +369,51 @@ func TestUploadValidation(t *testing.T) {
 	good := issue(t, "a.example.com")
 	other := issue(t, "b.example.com")
 	rsaPKCS8 := certstest.Must(t, certstest.Options{DNSNames: []string{"rsa.example.com"}, KeyType: certstest.RSA2048})
+	rsa1024 := certstest.Must(t, certstest.Options{DNSNames: []string{"old.example.com"}, KeyType: certstest.RSA1024, KeyFormat: certstest.FormatPKCS1})
+	ecPKCS8 := certstest.Must(t, certstest.Options{DNSNames: []string{"ec8.example.com"}})
 	ecSEC1 := certstest.Must(t, certstest.Options{DNSNames: []string{"ec.example.com"}, KeyFormat: certstest.FormatSEC1})
-	p384 := certstest.Must(t, certstest.Options{DNSNames: []string{"p384.example.com"}, KeyType: certstest.ECDSAP384})
-	noInter := certstest.Must(t, certstest.Options{DNSNames: []string{"leaf.example.com"}, Intermediates: -1})
-	twoInter := certstest.Must(t, certstest.Options{DNSNames: []string{"deep.example.com"}, Intermediates: 2})
+	p384 := certstest.Must(t, certstest.Options{DNSNames: []string{"p384.example.com"}, KeyType: certstest.ECDSAP384, KeyFormat: certstest.FormatSEC1})
+	noInter := certstest.Must(t, certstest.Options{DNSNames: []string{"leaf.example.com"}, Intermediates: -1, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
+	twoInter := certstest.Must(t, certstest.Options{DNSNames: []string{"deep.example.com"}, Intermediates: 2, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
+	// An ECDSA certificate with an RSA key in PKCS#1: refused for the certificate, whatever the key.
+	ecWithRSAKey := string(ecPKCS8.FullchainPEM)
 
 	blank := strings.Replace(string(good.FullchainPEM), "-----END CERTIFICATE-----\n", "-----END CERTIFICATE-----\n\n", 1)
 	reversed := string(good.ChainPEM) + string(good.CertPEM)
 	encrypted := "-----BEGIN ENCRYPTED " + "PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED " + "PRIVATE KEY-----\n"
 	crlf := strings.ReplaceAll(string(good.FullchainPEM), "\n", "\r\n")
 
+	// CLB takes RSA certificates with unencrypted PKCS#1 keys only (Alibaba, "Certificate
+	// requirements and certificate format conversion"): ECDSA certificates, PKCS#8 keys and SEC1
+	// ("EC PRIVATE KEY") keys are refused.
 	tests := []struct {
 		name, certName, cert, key string
 		code, alg                 string
 		bits                      int
+		msg                       string // part of the refusal's message
 	}{
-		{"ecdsa pkcs8", "ok-1", string(good.FullchainPEM), string(good.KeyPEM), "", "ECC", 256},
-		{"rsa pkcs8", "ok-2", string(rsaPKCS8.FullchainPEM), string(rsaPKCS8.KeyPEM), "", "RSA", 2048},
-		{"ec sec1", "ok-3", string(ecSEC1.FullchainPEM), string(ecSEC1.KeyPEM), "", "ECC", 256},
-		{"p384", "ok-4", string(p384.FullchainPEM), string(p384.KeyPEM), "", "ECC", 384},
-		{"leaf only", "ok-5", string(noInter.CertPEM), string(noInter.KeyPEM), "", "ECC", 256},
-		{"two intermediates", "ok-6", string(twoInter.FullchainPEM), string(twoInter.KeyPEM), "", "ECC", 256},
-		{"crlf endings", "ok-7", crlf, string(good.KeyPEM), "", "ECC", 256},
-		{"no name", "", string(good.FullchainPEM), string(good.KeyPEM), "", "ECC", 256},
-		{"key of another cert", "bad", string(good.FullchainPEM), string(other.KeyPEM), "CertificateNotMatchPrivateKey", "", 0},
-		{"blank line", "bad", blank, string(good.KeyPEM), "InvalidParameter", "", 0},
-		{"chain reversed", "bad", reversed, string(good.KeyPEM), "InvalidParameter", "", 0},
-		{"not pem", "bad", "hello", string(good.KeyPEM), "InvalidParameter", "", 0},
-		{"key is a certificate", "bad", string(good.FullchainPEM), string(good.CertPEM), "InvalidParameter", "", 0},
-		{"encrypted key", "bad", string(good.FullchainPEM), encrypted, "PrivateKeyEncryption", "", 0},
-		{"empty key", "bad", string(good.FullchainPEM), "", "InvalidParameter", "", 0},
-		{"name starts with digit", "1cert", string(good.FullchainPEM), string(good.KeyPEM), "InvalidParameter", "", 0},
-		{"name with space", "my cert", string(good.FullchainPEM), string(good.KeyPEM), "InvalidParameter", "", 0},
-		{"name too long", "a" + strings.Repeat("b", 80), string(good.FullchainPEM), string(good.KeyPEM), "InvalidParameter", "", 0},
+		{"rsa pkcs1", "ok-1", string(good.FullchainPEM), string(good.KeyPEM), "", "RSA", 2048, ""},
+		{"rsa 1024 pkcs1", "ok-2", string(rsa1024.FullchainPEM), string(rsa1024.KeyPEM), "", "RSA", 1024, ""},
+		{"leaf only", "ok-5", string(noInter.CertPEM), string(noInter.KeyPEM), "", "RSA", 2048, ""},
+		{"two intermediates", "ok-6", string(twoInter.FullchainPEM), string(twoInter.KeyPEM), "", "RSA", 2048, ""},
+		{"crlf endings", "ok-7", crlf, string(good.KeyPEM), "", "RSA", 2048, ""},
+		{"no name", "", string(good.FullchainPEM), string(good.KeyPEM), "", "RSA", 2048, ""},
+		{"rsa pkcs8 key", "bad", string(rsaPKCS8.FullchainPEM), string(rsaPKCS8.KeyPEM), "InvalidParameter", "", 0, "PKCS#1"},
+		{"ecdsa pkcs8", "bad", string(ecPKCS8.FullchainPEM), string(ecPKCS8.KeyPEM), "InvalidParameter", "", 0, "RSA certificates only"},
+		{"ecdsa sec1", "bad", string(ecSEC1.FullchainPEM), string(ecSEC1.KeyPEM), "InvalidParameter", "", 0, "RSA certificates only"},
+		{"ecdsa p384", "bad", string(p384.FullchainPEM), string(p384.KeyPEM), "InvalidParameter", "", 0, "RSA certificates only"},
+		{"ecdsa certificate, rsa key", "bad", ecWithRSAKey, string(good.KeyPEM), "InvalidParameter", "", 0, "RSA certificates only"},
+		{"rsa certificate, sec1 key", "bad", string(good.FullchainPEM), string(ecSEC1.KeyPEM), "InvalidParameter", "", 0, "EC key"},
+		{"key of another cert", "bad", string(good.FullchainPEM), string(other.KeyPEM), "CertificateNotMatchPrivateKey", "", 0, ""},
+		{"blank line", "bad", blank, string(good.KeyPEM), "InvalidParameter", "", 0, ""},
+		{"chain reversed", "bad", reversed, string(good.KeyPEM), "InvalidParameter", "", 0, ""},
+		{"not pem", "bad", "hello", string(good.KeyPEM), "InvalidParameter", "", 0, ""},
+		{"key is a certificate", "bad", string(good.FullchainPEM), string(good.CertPEM), "InvalidParameter", "", 0, ""},
+		{"encrypted key", "bad", string(good.FullchainPEM), encrypted, "PrivateKeyEncryption", "", 0, ""},
+		{"empty key", "bad", string(good.FullchainPEM), "", "InvalidParameter", "", 0, ""},
+		{"name starts with digit", "1cert", string(good.FullchainPEM), string(good.KeyPEM), "InvalidParameter", "", 0, ""},
+		{"name with space", "my cert", string(good.FullchainPEM), string(good.KeyPEM), "InvalidParameter", "", 0, ""},
+		{"name too long", "a" + strings.Repeat("b", 80), string(good.FullchainPEM), string(good.KeyPEM), "InvalidParameter", "", 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,6 +426,9 @@ func TestUploadValidation(t *testing.T) {
 				se := serverError(t, err, tt.code, 400)
 				if tt.code == "CertificateNotMatchPrivateKey" && se.Message() != "Certificate and key does not match." {
 					t.Errorf("message = %q", se.Message())
+				}
+				if !strings.Contains(se.Message(), tt.msg) {
+					t.Errorf("message = %q, want it to mention %q", se.Message(), tt.msg)
 				}
 				return
 			}
@@ -469,8 +484,8 @@ func TestDeleteAndRegions(t *testing.T) {
 	}
 	serverError(t, del(cert.ID), "CertificateAndPrivateKeyIsRefered", 400)
 	serverError(t, del(sni.ID), "CertificateAndPrivateKeyIsRefered", 400)
-	serverError(t, del("1231579085529123_deadbeef_1_2"), "ServerCertificateId.NotFound", 400)
-	serverError(t, del(elsewhere.ID), "ServerCertificateId.NotFound", 400) // another region
+	serverError(t, del("1231579085529123_deadbeef_1_2"), "ServerCertificateId.NotFound", 404)
+	serverError(t, del(elsewhere.ID), "ServerCertificateId.NotFound", 404) // another region
 
 	// Binding a certificate from another region, or to a load balancer in another region.
 	sreq := slb.CreateSetLoadBalancerHTTPSListenerAttributeRequest()
@@ -478,7 +493,7 @@ func TestDeleteAndRegions(t *testing.T) {
 	sreq.ListenerPort = requests.NewInteger(443)
 	sreq.ServerCertificateId = elsewhere.ID
 	_, err = c.SetLoadBalancerHTTPSListenerAttribute(sreq)
-	serverError(t, err, "ServerCertificateId.NotFound", 400)
+	serverError(t, err, "ServerCertificateId.NotFound", 404)
 	sreq.LoadBalancerId = "lb-sh"
 	_, err = c.SetLoadBalancerHTTPSListenerAttribute(sreq)
 	serverError(t, err, "InvalidLoadBalancerId.NotFound", 404)

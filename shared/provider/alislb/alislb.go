@@ -49,6 +49,9 @@ type Config struct {
 	Timeout time.Duration
 	// Retry is the policy for throttling, 5xx and network errors.
 	Retry retry.Policy
+	// Busy paces the waits for a load balancer still applying a previous write (busy.go);
+	// zero: DefaultBusyBackoff.
+	Busy BusyBackoff
 }
 
 // NewDefaultConfig reads the environment.
@@ -62,6 +65,7 @@ func NewDefaultConfig() Config {
 		QPS:             DefaultQPS,
 		Timeout:         10 * time.Second,
 		Retry:           retry.Default,
+		Busy:            DefaultBusyBackoff,
 	}
 }
 
@@ -133,6 +137,9 @@ type region struct {
 
 	latestMu sync.Mutex
 	latest   map[string]serverCert // by id, as the latest listing showed them
+
+	lbMu    sync.Mutex
+	lbLocks map[string]chan struct{} // load balancer id → its write lock (busy.go)
 }
 
 type serverCert struct {

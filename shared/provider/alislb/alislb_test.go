@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func newWorld(t *testing.T) *world {
 	slb := c.SLB()
 	w := &world{cloud: c, url: url}
 	add := func(name string, names ...string) string {
-		is := certstest.Must(t, certstest.Options{DNSNames: names, NotAfter: time.Now().Add(5 * 24 * time.Hour)})
+		is := rsaIssued(t, time.Now().Add(5*24*time.Hour), names...)
 		sc, err := slb.AddServerCertificate(testRegion, name, is.FullchainPEM, is.KeyPEM)
 		if err != nil {
 			t.Fatal(err)
@@ -59,12 +60,38 @@ func newWorld(t *testing.T) *world {
 	if w.extID, err = slb.AddDomainExtension("lb-a", 443, "api.example.com", w.apiID); err != nil {
 		t.Fatal(err)
 	}
-	is := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS8})
+	is := rsaIssuedAs(t, certstest.FormatPKCS8, time.Time{}, "example.com", "*.example.com") // the provider sends PKCS#1
 	if w.fresh, err = certs.Parse(is.FullchainPEM, is.KeyPEM, nil); err != nil {
 		t.Fatal(err)
 	}
 	c.ResetCalls()
 	return w
+}
+
+var (
+	rsaMu    sync.Mutex
+	rsaCache = map[string]*certstest.Issued{}
+)
+
+// rsaIssued makes an RSA-2048 leaf with a PKCS#1 key (the only kind CLB takes), once per set of
+// names for the whole test binary (RSA keys are slow to make); notAfter counts only the first time.
+func rsaIssued(t *testing.T, notAfter time.Time, names ...string) *certstest.Issued {
+	t.Helper()
+	return rsaIssuedAs(t, certstest.FormatPKCS1, notAfter, names...)
+}
+
+// rsaIssuedAs is rsaIssued with the key in format.
+func rsaIssuedAs(t *testing.T, format string, notAfter time.Time, names ...string) *certstest.Issued {
+	t.Helper()
+	rsaMu.Lock()
+	defer rsaMu.Unlock()
+	key := format + " " + strings.Join(names, ",")
+	if is, ok := rsaCache[key]; ok {
+		return is
+	}
+	is := certstest.Must(t, certstest.Options{DNSNames: names, NotAfter: notAfter, KeyType: certstest.RSA2048, KeyFormat: format})
+	rsaCache[key] = is
+	return is
 }
 
 func must(t *testing.T, err error) {

@@ -43,6 +43,7 @@ func TestConformance(t *testing.T) {
 				{Name: "t", Provider: provider.AliSLB, Region: testRegion, LoadBalancerID: lb, ListenerPort: 443, Domain: "nope.example.com"},
 			}
 		},
+		KeyType: certstest.RSA2048, // CLB takes RSA certificates only
 		Copies: func(t *testing.T, e *providertest.Env, region, fp string) []string {
 			var ids []string
 			for _, sc := range e.Cloud.SLB().ServerCertificates(region) {
@@ -113,7 +114,7 @@ func seedDomainExtension(t *testing.T, e *providertest.Env, b *certs.Bundle) pro
 
 func certstestBundle(t *testing.T, names ...string) *certs.Bundle {
 	t.Helper()
-	is := certstest.Must(t, certstest.Options{DNSNames: names})
+	is := rsaIssued(t, time.Time{}, names...)
 	b, err := certs.Parse(is.FullchainPEM, is.KeyPEM, nil)
 	must(t, err)
 	return b

@@ -12,8 +12,12 @@ import (
 	"github.com/certrotate/certrotate/shared/provider"
 )
 
-// Deploy implements provider.Provider.
+// Deploy implements provider.Provider. A certificate CLB cannot take (not RSA) fails with a
+// Permanent error wrapping ErrNotRSA before any call.
 func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bundle) (string, error) {
+	if err := acceptable(b); err != nil {
+		return "", err
+	}
 	r := p.region(slot.Region)
 	id, err := p.upload(ctx, r, b)
 	if err != nil {
@@ -22,10 +26,11 @@ func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bund
 	return id, p.bind(ctx, r, slot, id)
 }
 
-// bind makes slot serve certificate id.
+// bind makes slot serve certificate id: one write at a time per load balancer, busy answers
+// waited out (busy.go).
 func (p *Provider) bind(ctx context.Context, r *region, slot provider.Slot, id string) error {
 	if slot.DomainExtensionID != "" {
-		return p.call(ctx, r, "SetDomainExtensionAttribute", func(c *slb.Client) error {
+		return p.write(ctx, r, slot.LoadBalancerID, "SetDomainExtensionAttribute", func(c *slb.Client) error {
 			req := slb.CreateSetDomainExtensionAttributeRequest()
 			req.RegionId = r.id
 			req.DomainExtensionId = slot.DomainExtensionID
@@ -34,7 +39,7 @@ func (p *Provider) bind(ctx context.Context, r *region, slot provider.Slot, id s
 			return err
 		})
 	}
-	return p.call(ctx, r, "SetLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
+	return p.write(ctx, r, slot.LoadBalancerID, "SetLoadBalancerHTTPSListenerAttribute", func(c *slb.Client) error {
 		req := slb.CreateSetLoadBalancerHTTPSListenerAttributeRequest()
 		req.RegionId = r.id
 		req.LoadBalancerId = slot.LoadBalancerID
@@ -138,7 +143,7 @@ func wrap(action string, err error) error {
 		return fmt.Errorf("alislb: %s: %w", action, describe(err))
 	}
 	e := fmt.Errorf("alislb: %s: %w", action, describe(err))
-	if retryable(err) {
+	if transient(err) {
 		return e
 	}
 	return provider.Permanent(e)

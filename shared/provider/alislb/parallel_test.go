@@ -14,7 +14,6 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
 
 	"github.com/certrotate/certrotate/shared/certs"
-	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/provider"
@@ -33,7 +32,7 @@ func newFleet(t *testing.T) *fleet {
 	t.Helper()
 	c, url := fakecloud.Start(t)
 	slb := c.SLB()
-	old := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, NotAfter: time.Now().Add(5 * 24 * time.Hour)})
+	old := rsaIssued(t, time.Now().Add(5*24*time.Hour), "example.com", "www.example.com")
 	sc, err := slb.AddServerCertificate(testRegion, "old", old.FullchainPEM, old.KeyPEM)
 	must(t, err)
 	for i := range 110 {
@@ -49,7 +48,7 @@ func newFleet(t *testing.T) *fleet {
 			must(t, err)
 		}
 	}
-	is := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
+	is := rsaIssued(t, time.Time{}, "example.com", "*.example.com")
 	fresh, err := certs.Parse(is.FullchainPEM, is.KeyPEM, nil)
 	must(t, err)
 	c.ResetCalls()

@@ -34,6 +34,9 @@ type Harness struct {
 	// Copies returns the ids of the certificates in region whose leaf has the SHA-1 fingerprint
 	// fp (as certs.NormalizeFingerprint gives it), read from the emulator.
 	Copies func(t *testing.T, e *Env, region, fp string) []string
+	// KeyType is the key type of the suite's certificates ("": certstest's default); a cloud that
+	// takes RSA only (Alibaba CLB) sets certstest.RSA2048.
+	KeyType certstest.KeyType
 }
 
 // Kind is one kind of slot and how to make one.
@@ -126,16 +129,30 @@ func (s *suite) world(t *testing.T) *world {
 	t.Helper()
 	e := &Env{}
 	e.Cloud, e.URL = fakecloud.Start(t)
-	w := &world{e: e, old: bundle(t, oldNames), fresh: bundle(t, newNames)}
+	w := &world{e: e, old: s.bundle(t, oldNames), fresh: s.bundle(t, newNames)}
 	w.fp = certs.NormalizeFingerprint(w.fresh.FingerprintSHA1())
 	w.seeded = s.k.Seed(t, e, w.old)
 	e.Cloud.ResetCalls()
 	return w
 }
 
-func bundle(t *testing.T, names []string) *certs.Bundle {
+var (
+	issuedMu sync.Mutex
+	issued   = map[string]*certstest.Issued{}
+)
+
+// bundle is a certificate for names, made once per key type and names for the test binary (RSA
+// keys are slow to make); each world has its own emulator, so sharing them changes nothing.
+func (s *suite) bundle(t *testing.T, names []string) *certs.Bundle {
 	t.Helper()
-	is := certstest.Must(t, certstest.Options{DNSNames: names})
+	issuedMu.Lock()
+	key := string(s.h.KeyType) + " " + strings.Join(names, ",")
+	is, ok := issued[key]
+	if !ok {
+		is = certstest.Must(t, certstest.Options{DNSNames: names, KeyType: s.h.KeyType})
+		issued[key] = is
+	}
+	issuedMu.Unlock()
 	b, err := certs.Parse(is.FullchainPEM, is.KeyPEM, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ const usage = `fakecloud: a local twin of the clouds certrotate talks to, on one
 
 Usage:
   fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--function NAME=PATH]...
-                   [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--hang slb,elb] [--ready-file PATH]
+                   [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--hang slb,elb] [--configuring-window 1s] [--ready-file PATH]
   fakecloud state  [--url URL] [--json]
   fakecloud put    [--url URL] --store oss|s3 --bucket B --key K --file F
   fakecloud mkcert --names a,b[,...] [--days 90] [--key-type ecdsa-p256|ecdsa-p384|rsa2048] --out DIR
@@ -122,6 +122,8 @@ func serve(args []string, stderr io.Writer) error {
 	functions := functionFlag{}
 	fs.Var(functions, "function", "NAME=PATH: answer HTTP requests to /fn/NAME/ by running the built function PATH on\n"+
 		"the Function Compute HTTP trigger's event (PATH invoke --event -), as a function URL would (repeatable)")
+	window := fs.Duration("configuring-window", fakecore.DefaultConfiguringWindow,
+		"how long a load balancer refuses writes after each write, as real CLB does (0 turns it off)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -131,6 +133,10 @@ func serve(args []string, stderr io.Writer) error {
 
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	cloud := fakecloud.New()
+	if *window < 0 {
+		return usageError{"--configuring-window must not be negative"}
+	}
+	cloud.SetConfiguringWindow(*window)
 	switch *seed {
 	case "":
 	case "demo":

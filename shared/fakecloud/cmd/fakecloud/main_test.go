@@ -90,6 +90,14 @@ func TestBinary(t *testing.T) {
 	if _, errOut, code := runBin(t, bin, "serve", "--addr", "0.0.0.0:0"); code != 2 || !strings.Contains(errOut, "loopback") {
 		t.Errorf("non-loopback addr: %d %s", code, errOut)
 	}
+	// The configuring window (a load balancer busy after each write) is on by default, and settable.
+	if _, errOut, _ := runBin(t, bin, "serve", "--help"); !strings.Contains(errOut, "-configuring-window duration") ||
+		!strings.Contains(errOut, `(default 1s)`) {
+		t.Errorf("serve --help lacks the configuring window and its default: %s", errOut)
+	}
+	if _, errOut, code := runBin(t, bin, "serve", "--configuring-window", "-1s"); code != 2 || !strings.Contains(errOut, "configuring-window") {
+		t.Errorf("negative window: %d %s", code, errOut)
+	}
 
 	// mkcert writes certbot's four files.
 	certDir := filepath.Join(dir, "live", "example.com")
