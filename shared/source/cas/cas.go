@@ -54,7 +54,8 @@ func NewDefaultConfig() Config {
 // Client fetches certificates from CAS. It is safe for concurrent use; calls are serialised
 // because the SDK client changes shared state on every call.
 type Client struct {
-	retry retry.Policy
+	retry  retry.Policy
+	region string
 
 	mu  sync.Mutex
 	sdk *sdkcas.Client
@@ -103,8 +104,12 @@ func New(cfg Config) (*Client, error) {
 	c.Domain = domain // "" keeps the SDK's endpoint for the region
 	c.SetReadTimeout(cfg.Timeout)
 	c.SetConnectTimeout(5 * time.Second)
-	return &Client{retry: cfg.Retry, sdk: c}, nil
+	return &Client{retry: cfg.Retry, region: cfg.Region, sdk: c}, nil
 }
+
+// Region is the CAS region the client talks to: the suffix of the certificate ids ALB and NLB
+// bind ("<CertId>-<region>").
+func (c *Client) Region() string { return c.region }
 
 // Fetch returns certificate id's PEMs as CAS holds them (certificate: leaf then chain, as
 // uploaded or issued; not normalised here) and its name. An id CAS does not know, a certificate
