@@ -78,6 +78,9 @@ type Slot struct {
 	DomainExtensionID string // alislb
 	ListenerID        string // huaweielb
 	CertificateID     string // huaweielb, certificate updated in place
+	// Key is opaque and provider-owned: what the provider needs to find the place again
+	// (alialb, alinlb: the default certificate, or which additional certificate it replaces).
+	Key string
 
 	Current Bound // what the slot serves now
 }

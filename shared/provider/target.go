@@ -15,6 +15,8 @@ import (
 const (
 	AliSLB    = "alislb"
 	HuaweiELB = "huaweielb"
+	AliALB    = "alialb"
+	AliNLB    = "alinlb"
 )
 
 // Target is one element of ROTATE_TARGETS (SPEC §6).
@@ -30,6 +32,12 @@ type Target struct {
 	ListenerID     string   `json:"listener_id,omitempty"`
 	Match          []string `json:"match,omitempty"`
 }
+
+// providerList names the providers for messages.
+var providerList = strings.Join([]string{strconv.Quote(AliSLB), strconv.Quote(AliALB), strconv.Quote(AliNLB), strconv.Quote(HuaweiELB)}, ", ")
+
+// listenerRE is the form of ALB and NLB listener ids: lsn-… (NLB: lsn-…@port).
+var listenerRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^lsn-[a-z0-9]{1,40}(@[0-9]{1,5})?$`) })
 
 var (
 	// Both are compiled when first used, not at start: notify never uses them, and domainRE is
@@ -135,10 +143,24 @@ func (t *Target) problems() []string {
 		if t.Domain != "" && t.ListenerID == "" {
 			add("domain: needs listener_id")
 		}
+	case AliALB, AliNLB:
+		// SPEC §6, §10: a listener (+ domain), a load balancer, or a region.
+		unexpected("project_id", t.ProjectID != "")
+		unexpected("certificate_id", t.CertificateID != "")
+		unexpected("listener_port", t.ListenerPort != 0)
+		if t.ListenerID != "" && t.LoadBalancerID != "" {
+			add("listener_id and load_balancer_id: give one, not both")
+		}
+		if t.ListenerID != "" && !listenerRE().MatchString(t.ListenerID) {
+			add("listener_id: %s is not a listener id such as lsn-0bfucwm3xcr8gd2ex1 (NLB: lsn-…@443)", short(t.ListenerID))
+		}
+		if t.Domain != "" && t.ListenerID == "" {
+			add("domain: needs listener_id")
+		}
 	case "":
-		add("provider: is required (%q or %q)", AliSLB, HuaweiELB)
+		add("provider: is required (%s)", providerList)
 	default:
-		add("provider: %s is not supported (%q or %q)", short(t.Provider), AliSLB, HuaweiELB)
+		add("provider: %s is not supported (%s)", short(t.Provider), providerList)
 	}
 	return out
 }
