@@ -9,8 +9,8 @@ import (
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/lbcerts"
 	"github.com/certrotate/certrotate/shared/provider"
-	"github.com/certrotate/certrotate/shared/provider/alinlb"
 	"github.com/certrotate/certrotate/shared/provider/alicas/alicastest"
+	"github.com/certrotate/certrotate/shared/provider/alinlb"
 	"github.com/certrotate/certrotate/shared/provider/providertest"
 	"github.com/certrotate/certrotate/shared/retry"
 )
