@@ -107,6 +107,8 @@ type world struct {
 	cloud   *fakecloud.Cloud
 	srv     *httptest.Server
 	foreign []string // ids of certificates certrotate did not upload
+	// foreignCAS are the CAS certificates certrotate did not upload (alibaba_lb.go).
+	foreignCAS []int64
 	mu      sync.Mutex
 }
 
@@ -137,6 +139,9 @@ func newWorld() (*world, error) {
 		}
 	}
 	if _, err := slb.AddDomainExtension("lb-0", 443, "api.example.com", api); err != nil {
+		return nil, err
+	}
+	if err := w.seedLB(); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -176,10 +181,10 @@ func (w *world) deliver(ctx context.Context, is *certstest.Issued, opt Options, 
 }
 
 func (w *world) rotate(ctx context.Context, is *certstest.Issued, endpoint string, logs *bytes.Buffer) *report.Report {
-	targets := []provider.Target{{Provider: provider.AliSLB, Region: region, Name: "hz"}}
+	targets := append([]provider.Target{{Provider: provider.AliSLB, Region: region, Name: "hz"}}, lbTargets...)
 	r := rotation.New(rotation.Options{Targets: targets, Concurrency: 8, KeepPrevious: 1})
 	rec := event.Record{Kind: event.KindInvoke, Body: &event.Body{Certificate: string(is.FullchainPEM), PrivateKey: string(is.KeyPEM)}}
-	return r.Run(ctx, rec, &clouds{endpoint: endpoint}, slog.New(slog.NewJSONHandler(logs, nil)))
+	return r.Run(ctx, rec, &clouds{endpoint: endpoint, lb: lbProviders{endpoint: endpoint}}, slog.New(slog.NewJSONHandler(logs, nil)))
 }
 
 // check counts broken promises in the state the emulator holds after a rotation converged.
@@ -224,6 +229,9 @@ func (w *world) check(is *certstest.Issued, res *Result) (converged bool) {
 			}
 		}
 	}
+	if !w.checkLB(fp, res) {
+		converged = false
+	}
 	for _, call := range w.cloud.Calls() {
 		for _, v := range call.Params {
 			res.KeyLeaks += len(leakcheck.Scan([]byte(v), string(is.KeyPEM)))
@@ -239,9 +247,13 @@ type clouds struct {
 	once     sync.Once
 	p        *alislb.Provider
 	err      error
+	lb       lbProviders
 }
 
 func (c *clouds) Provider(name string) (provider.Provider, error) {
+	if p, ok, err := c.lb.get(name); ok {
+		return p, err
+	}
 	if name != provider.AliSLB {
 		return nil, provider.Permanent(fmt.Errorf("soak: provider %q not soaked", name))
 	}
