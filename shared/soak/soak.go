@@ -109,7 +109,7 @@ type world struct {
 	foreign []string // ids of certificates certrotate did not upload
 	// foreignCAS are the CAS certificates certrotate did not upload (alibaba_lb.go).
 	foreignCAS []int64
-	mu      sync.Mutex
+	mu         sync.Mutex
 }
 
 func newWorld() (*world, error) {
