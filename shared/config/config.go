@@ -142,6 +142,9 @@ func (c *Rotate) validate() []error {
 	if c.NotifyURL != "" && c.NotifySecret == "" {
 		add("ROTATE_NOTIFY_SECRET: required when ROTATE_NOTIFY_URL is set (the report is signed)")
 	}
+	if c.CASRegion == "" { // set but empty, as a template leaves it
+		c.CASRegion = "cn-hangzhou"
+	}
 	if c.CASRegion != "cn-hangzhou" && c.CASRegion != "ap-southeast-1" {
 		add("ROTATE_CAS_REGION: %q is not cn-hangzhou (mainland China) or ap-southeast-1 (elsewhere)", c.CASRegion)
 	}
