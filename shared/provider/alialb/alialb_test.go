@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alb"
 
+	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/lbcerts"
@@ -216,5 +218,22 @@ func TestDeleteRefusesOtherDeployments(t *testing.T) {
 		for _, call := range c.MutatingCalls() {
 			t.Errorf("%q: mutating call %s", name, call.Action)
 		}
+	}
+}
+
+// TestExpiredCertificateNamesAreKnown: a listener still serving an expired CAS certificate is
+// described with its names (CAS lists expired certificates only when asked).
+func TestExpiredCertificateNamesAreKnown(t *testing.T) {
+	c, _, p := setup(t)
+	is := certstest.Must(t, certstest.Options{DNSNames: []string{"expired.example.com"}, NotBefore: time.Now().AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(0, 0, -1)})
+	id, err := c.CAS().AddCertificate("expired", is.FullchainPEM, is.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bind := strconv.FormatInt(id, 10) + "-" + alicastest.CASRegion
+	lsn := product.Listener(t, c, 1, bind)
+	slot := discoverOne(t, p, provider.Target{Name: "t", Provider: provider.AliALB, Region: alicastest.Region, ListenerID: lsn})
+	if slot.Current.ID != bind || len(slot.Current.Names) != 1 || slot.Current.Names[0] != "expired.example.com" || slot.Current.Fingerprint == "" {
+		t.Errorf("Current = %+v", slot.Current)
 	}
 }

@@ -90,6 +90,7 @@ type Provider struct {
 	listMu   sync.Mutex
 	listed   map[int64]cas.Certificate // CAS certificates by bare id, as last listed
 	listOnce bool
+	relisted map[int64]bool // ids missing from a listing that were listed again for once
 
 	uploadMu sync.Mutex
 	uploaded map[string]string // fingerprint → bound id, in this run
@@ -189,9 +190,13 @@ func (p *Provider) describe(ctx context.Context, id string) (provider.Bound, err
 	c, ok := m[n]
 	if !ok {
 		p.listMu.Lock()
-		stale := p.listOnce
+		stale := p.listOnce && !p.relisted[n]
+		if p.relisted == nil {
+			p.relisted = map[int64]bool{}
+		}
+		p.relisted[n] = true
 		p.listMu.Unlock()
-		if stale { // uploaded since the listing (by this run or another): list again once
+		if stale { // uploaded since the listing (by this run or another): list again, once per id
 			if m, err = p.list(ctx); err != nil {
 				return provider.Bound{}, err
 			}

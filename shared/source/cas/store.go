@@ -72,14 +72,29 @@ func (c *Client) Upload(ctx context.Context, name, certificatePEM, privateKeyPEM
 }
 
 // List returns every certificate CAS lists for the account (OrderType CERT: uploaded and
-// issued, the valid ones), page by page.
+// issued), the valid ones and then the expired ones (which CAS lists only when asked for by
+// Status), page by page: a listener may still serve an expired certificate, and the rotation
+// needs its names.
 func (c *Client) List(ctx context.Context) ([]Certificate, error) {
+	var out []Certificate
+	for _, status := range []string{"", "EXPIRED"} {
+		got, err := c.list(ctx, status)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+func (c *Client) list(ctx context.Context, status string) ([]Certificate, error) {
 	var out []Certificate
 	for page := int64(1); ; page++ {
 		var resp *sdkcas.ListUserCertificateOrderResponse
 		err := c.call(ctx, func(s *sdkcas.Client) error {
 			req := sdkcas.CreateListUserCertificateOrderRequest()
 			req.OrderType = "CERT"
+			req.Status = status
 			req.ShowSize = requests.NewInteger(50)
 			req.CurrentPage = requests.NewInteger64(page)
 			var err error
