@@ -296,7 +296,7 @@ func (s *Service) listAsynJobs(r *popgateway.Request) (any, *APIError) {
 	now := s.now()
 	out := []jobJSON{}
 	for _, id := range ids {
-		j, ok := s.store.Jobs().Get(id, now)
+		j, ok := s.store.Job(id)
 		if !ok {
 			continue
 		}

@@ -1,8 +1,10 @@
 package albfake_test
 
 import (
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,11 +15,40 @@ import (
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
+	"github.com/certrotate/certrotate/shared/fakecloud/albfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/lbcerts"
 )
 
 const region = "cn-shanghai"
+
+// clock is a settable clock, so job windows pass without sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// direct serves one ALB on its own clock, every CAS id below 1000 known.
+func direct(t *testing.T) (*albfake.Service, *clock, string) {
+	t.Helper()
+	clk := &clock{t: time.Now()}
+	svc := albfake.New(fakecore.NewKeyring(), &fakecore.Log{}, &fakecore.Faults{}, clk.Now, func(id int64) bool { return id < 1000 })
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	return svc, clk, srv.URL
+}
 
 func client(t *testing.T, base string) *alb.Client {
 	t.Helper()
@@ -84,10 +115,10 @@ func listCerts(t *testing.T, c *alb.Client, listener string) map[string]string {
 // the next write with IncorrectStatus.Listener until the job is done; ListAsynJobs and
 // ListListenerCertificates show the job's progress.
 func TestAsynchronousWrites(t *testing.T) {
-	cloud, base := fakecloud.Start(t)
-	cloud.ALB().SetJobWindow(300 * time.Millisecond)
-	def, extra, other := casCert(t, cloud, "a.example.com"), casCert(t, cloud, "b.example.com"), casCert(t, cloud, "c.example.com")
-	if err := cloud.ALB().Store().Add(lbcerts.Listener{ID: "lsn-1", Region: region, LoadBalancerID: "alb-1", Protocol: "HTTPS", Port: 443, Default: def}); err != nil {
+	svc, clk, base := direct(t)
+	svc.SetJobWindow(10 * time.Second)
+	def, extra, other := "101-cn-hangzhou", "102-cn-hangzhou", "103-cn-hangzhou"
+	if err := svc.Store().Add(lbcerts.Listener{ID: "lsn-1", Region: region, LoadBalancerID: "alb-1", Protocol: "HTTPS", Port: 443, Default: def}); err != nil {
 		t.Fatal(err)
 	}
 	c := client(t, base)
@@ -111,7 +142,7 @@ func TestAsynchronousWrites(t *testing.T) {
 	if resp, err := c.ListAsynJobs(jobs); err != nil || len(resp.Jobs) != 1 || resp.Jobs[0].Status != "Processing" {
 		t.Fatalf("ListAsynJobs during the job: %+v, %v", resp, err)
 	}
-	time.Sleep(350 * time.Millisecond)
+	clk.Add(11 * time.Second)
 	if resp, err := c.ListAsynJobs(jobs); err != nil || resp.Jobs[0].Status != "Succeeded" || resp.Jobs[0].ResourceId != "lsn-1" {
 		t.Fatalf("ListAsynJobs after the job: %+v, %v", resp, err)
 	}

@@ -92,8 +92,17 @@ func New(cfg Config) *Store {
 	return &Store{cfg: cfg, listeners: map[string]*Listener{}}
 }
 
-// Jobs returns the store's job table.
+// Jobs returns the store's job table (for its window; read jobs with Job, which settles them
+// under the store's lock).
 func (s *Store) Jobs() *fakecore.Jobs { return s.cfg.Jobs }
+
+// Job returns job id as the status APIs show it, settling what is due.
+func (s *Store) Job(id string) (fakecore.JobState, bool) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Jobs.Get(id, now)
+}
 
 func key(region, id string) string { return region + "/" + id }
 

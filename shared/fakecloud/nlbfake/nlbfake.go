@@ -270,7 +270,7 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 // getJobStatus answers Processing until the job is done, then Succeeded
 // (https://alibabacloud.com/help/en/slb/network-load-balancer/developer-reference/api-nlb-2022-04-30-getjobstatus).
 func (s *Service) getJobStatus(r *popgateway.Request) (any, *APIError) {
-	j, ok := s.store.Jobs().Get(r.Get("JobId"), s.now())
+	j, ok := s.store.Job(r.Get("JobId"))
 	if !ok {
 		return nil, errJobNotFound()
 	}

@@ -1,8 +1,10 @@
 package nlbfake_test
 
 import (
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,9 +18,39 @@ import (
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/lbcerts"
+	"github.com/certrotate/certrotate/shared/fakecloud/nlbfake"
 )
 
 const region = "cn-shanghai"
+
+// clock is a settable clock, so job windows pass without sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func sdkClient(t *testing.T, base string) *nlb.Client {
+	t.Helper()
+	c, err := nlb.NewClientWithOptions(region, sdk.NewConfig().WithScheme("HTTP").WithAutoRetry(false).WithTimeout(10*time.Second),
+		credentials.NewStaticAKCredentialsProvider(fakecore.DefaultAccessKeyID, fakecore.DefaultAccessKeySecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Domain = strings.TrimPrefix(base, "http://")
+	return c
+}
 
 func setup(t *testing.T) (*fakecloud.Cloud, *nlb.Client, string, string) {
 	t.Helper()
@@ -35,13 +67,7 @@ func setup(t *testing.T) (*fakecloud.Cloud, *nlb.Client, string, string) {
 	if err := cloud.NLB().Store().Add(lbcerts.Listener{ID: "lsn-1@443", Region: region, LoadBalancerID: "nlb-1", Protocol: "TCPSSL", Port: 443, Default: def}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := nlb.NewClientWithOptions(region, sdk.NewConfig().WithScheme("HTTP").WithAutoRetry(false).WithTimeout(10*time.Second),
-		credentials.NewStaticAKCredentialsProvider(fakecore.DefaultAccessKeyID, fakecore.DefaultAccessKeySecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Domain = strings.TrimPrefix(base, "http://")
-	return cloud, c, def, fresh
+	return cloud, sdkClient(t, base), def, fresh
 }
 
 func code(err error) string {
@@ -57,8 +83,17 @@ func code(err error) string {
 // TestFormBodyAndJobs: the SDK's body parameters are read; the default certificate changes when
 // the job is done; GetJobStatus reports it; a write meanwhile is refused.
 func TestFormBodyAndJobs(t *testing.T) {
-	cloud, c, def, fresh := setup(t)
-	cloud.NLB().SetJobWindow(300 * time.Millisecond)
+	clk := &clock{t: time.Now()}
+	log := &fakecore.Log{}
+	svc := nlbfake.New(fakecore.NewKeyring(), log, &fakecore.Faults{}, clk.Now, func(id int64) bool { return id < 1000 })
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	c := sdkClient(t, srv.URL)
+	def, fresh := "101-cn-hangzhou", "102-cn-hangzhou"
+	if err := svc.Store().Add(lbcerts.Listener{ID: "lsn-1@443", Region: region, LoadBalancerID: "nlb-1", Protocol: "TCPSSL", Port: 443, Default: def}); err != nil {
+		t.Fatal(err)
+	}
+	svc.SetJobWindow(10 * time.Second)
 	req := nlb.CreateUpdateListenerAttributeRequest()
 	req.RegionId, req.ListenerId, req.CertificateIds = region, "lsn-1@443", &[]string{fresh}
 	resp, err := c.UpdateListenerAttribute(req)
@@ -81,7 +116,7 @@ func TestFormBodyAndJobs(t *testing.T) {
 	if st, err := c.GetJobStatus(job); err != nil || st.Status != "Processing" {
 		t.Errorf("GetJobStatus during: %+v, %v", st, err)
 	}
-	time.Sleep(350 * time.Millisecond)
+	clk.Add(11 * time.Second)
 	if st, err := c.GetJobStatus(job); err != nil || st.Status != "Succeeded" {
 		t.Errorf("GetJobStatus after: %+v, %v", st, err)
 	}
@@ -92,7 +127,7 @@ func TestFormBodyAndJobs(t *testing.T) {
 		t.Errorf("ListListenerCertificates after: %+v, %v", lc, err)
 	}
 	// The body parameters really travelled in the body.
-	for _, call := range cloud.Calls() {
+	for _, call := range log.Calls() {
 		if call.Action == "UpdateListenerAttribute" && call.Params["CertificateIds.1"] != fresh {
 			t.Errorf("call log %+v", call.Params)
 		}

@@ -42,7 +42,7 @@ func discoverOne(t *testing.T, p provider.Provider, tg provider.Target) provider
 // Configuring; Deploy waits (IncorrectStatus.Listener answered, not fatal) and then binds.
 func TestWaitsOutAListenerBusyWithAnotherWrite(t *testing.T) {
 	c, url, p := setup(t)
-	c.ALB().SetJobWindow(600 * time.Millisecond)
+	c.ALB().SetJobWindow(2 * time.Second) // long enough that a loaded machine still meets it
 	old := alicastest.AddCAS(t, c, "old", alicastest.Bundle(t, "example.com"))
 	other := alicastest.AddCAS(t, c, "other", alicastest.Bundle(t, "other.example.org"))
 	lsn := product.Listener(t, c, 1, old)
