@@ -356,6 +356,11 @@ func (p *Provider) write(ctx context.Context, region, listener string, op Op, ce
 			break
 		}
 		if !errors.Is(err, ErrBusy) {
+			// A refusal because a concurrent writer (another invocation) made this very change
+			// first ("already associated", "not associated") is moot: read and see.
+			if list, lerr := p.cfg.API.Certificates(ctx, region, listener); lerr == nil && applied(list, op, certID) {
+				break
+			}
 			return err
 		}
 		if err := sleep(); err != nil {
