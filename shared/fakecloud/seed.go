@@ -11,6 +11,7 @@ import (
 
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
+	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 )
 
 // Seed is initial emulator state, JSON-able so `fakecloud serve --seed FILE.json` can load it:
@@ -32,10 +33,12 @@ type Seed struct {
 	Regions         []SeedRegion        `json:"regions"`
 	CASCertificates []SeedCertificate   `json:"cas_certificates,omitempty"` // by name; ref is not used
 	HuaweiProjects  []SeedHuaweiProject `json:"huawei_projects,omitempty"`
-	Buckets         []SeedBucket        `json:"buckets,omitempty"`
-	ALBListeners    []SeedLBListener    `json:"alb_listeners,omitempty"` // certificates: cas_certificates names
-	NLBListeners    []SeedLBListener    `json:"nlb_listeners,omitempty"`
-	BaseDir         string              `json:"-"`
+	// HuaweiScopedKeys are ELB access keys whose rights are granted per enterprise project.
+	HuaweiScopedKeys []SeedHuaweiScopedKey `json:"huawei_scoped_keys,omitempty"`
+	Buckets          []SeedBucket          `json:"buckets,omitempty"`
+	ALBListeners     []SeedLBListener      `json:"alb_listeners,omitempty"` // certificates: cas_certificates names
+	NLBListeners     []SeedLBListener      `json:"nlb_listeners,omitempty"`
+	BaseDir          string                `json:"-"`
 }
 
 // SeedHuaweiProject is the Huawei ELB state of one project.
@@ -48,23 +51,33 @@ type SeedHuaweiProject struct {
 // SeedHuaweiCertificate is an ELB server certificate; Domain is needed to serve as an SNI certificate.
 type SeedHuaweiCertificate struct {
 	SeedCertificate
-	Domain string `json:"domain,omitempty"` // comma-separated, as the ELB API takes it
+	Domain              string `json:"domain,omitempty"`                // comma-separated, as the ELB API takes it
+	EnterpriseProjectID string `json:"enterprise_project_id,omitempty"` // default "0"
+}
+
+// SeedHuaweiScopedKey is an access key whose ELB rights are granted only in EnterpriseProjects:
+// it must name one of them on every certificate list and create (elbfake/eps.go).
+type SeedHuaweiScopedKey struct {
+	AccessKeyID        string   `json:"access_key_id"`
+	AccessKeySecret    string   `json:"access_key_secret"`
+	EnterpriseProjects []string `json:"enterprise_projects"`
 }
 
 // SeedHuaweiLoadBalancer is an ELB load balancer with its listeners; an empty ID is generated.
 type SeedHuaweiLoadBalancer struct {
-	ID        string               `json:"id,omitempty"`
-	Name      string               `json:"name,omitempty"`
-	Listeners []SeedHuaweiListener `json:"listeners,omitempty"`
+	ID                  string               `json:"id,omitempty"`
+	Name                string               `json:"name,omitempty"`
+	EnterpriseProjectID string               `json:"enterprise_project_id,omitempty"` // default "0"; its listeners' too
+	Listeners           []SeedHuaweiListener `json:"listeners,omitempty"`
 }
 
-// SeedHuaweiListener is an ELB listener; HTTPS and TERMINATED_HTTPS ones need Certificate
+// SeedHuaweiListener is an ELB listener; HTTPS, TERMINATED_HTTPS, TLS and QUIC ones need Certificate
 // (a SeedHuaweiCertificate ref). An empty ID is generated.
 type SeedHuaweiListener struct {
 	ID              string   `json:"id,omitempty"`
 	Name            string   `json:"name,omitempty"`
 	Port            int      `json:"port"`
-	Protocol        string   `json:"protocol"` // HTTPS, TERMINATED_HTTPS, HTTP, TCP, UDP
+	Protocol        string   `json:"protocol"` // HTTPS, TERMINATED_HTTPS, TLS, QUIC, HTTP, TCP, UDP
 	Certificate     string   `json:"certificate,omitempty"`
 	SNICertificates []string `json:"sni_certificates,omitempty"`
 }
@@ -266,7 +279,7 @@ func (s Seed) validate() error {
 					bad("%s: port %d is invalid", lw, l.Port)
 				}
 				switch strings.ToUpper(l.Protocol) {
-				case "HTTPS", "TERMINATED_HTTPS":
+				case "HTTPS", "TERMINATED_HTTPS", "TLS", "QUIC":
 					if !refs[l.Certificate] {
 						bad("%s: certificate %q is not a certificate ref of project %s", lw, l.Certificate, p.Project)
 					}
@@ -277,12 +290,17 @@ func (s Seed) validate() error {
 					}
 				case "HTTP", "TCP", "UDP":
 					if l.Certificate != "" || len(l.SNICertificates) > 0 {
-						bad("%s: only HTTPS and TERMINATED_HTTPS listeners take certificates", lw)
+						bad("%s: only HTTPS, TERMINATED_HTTPS, TLS and QUIC listeners take certificates", lw)
 					}
 				default:
-					bad("%s: protocol %q must be HTTPS, TERMINATED_HTTPS, HTTP, TCP or UDP", lw, l.Protocol)
+					bad("%s: protocol %q must be HTTPS, TERMINATED_HTTPS, TLS, QUIC, HTTP, TCP or UDP", lw, l.Protocol)
 				}
 			}
+		}
+	}
+	for i, k := range s.HuaweiScopedKeys {
+		if k.AccessKeyID == "" || k.AccessKeySecret == "" || len(k.EnterpriseProjects) == 0 {
+			bad("huawei_scoped_keys[%d]: access_key_id, access_key_secret and enterprise_projects are required", i)
 		}
 	}
 	for i, b := range s.Buckets {
@@ -355,6 +373,10 @@ func (c *Cloud) Seed(s Seed) error {
 			return fmt.Errorf("fakecloud: seed: huawei project %s: %w", p.Project, err)
 		}
 	}
+	for _, k := range s.HuaweiScopedKeys {
+		c.keys.Add(fakecore.Credential{AccessKeyID: k.AccessKeyID, AccessKeySecret: k.AccessKeySecret})
+		c.elb.ScopeAccessKey(k.AccessKeyID, k.EnterpriseProjects...)
+	}
 	for _, b := range s.Buckets {
 		c.objects.CreateBucket(b.Store, b.Bucket)
 		for _, o := range b.Objects {
@@ -382,14 +404,14 @@ func (c *Cloud) seedHuawei(s Seed, p SeedHuaweiProject) error {
 		certPEM, keyPEM, err := s.pems(sc.SeedCertificate)
 		if err == nil {
 			ids[ref], err = c.elb.AddCertificate(p.Project, elbfake.Certificate{Name: sc.Name, Domain: sc.Domain,
-				Certificate: string(certPEM), PrivateKey: string(keyPEM)})
+				Certificate: string(certPEM), PrivateKey: string(keyPEM), EnterpriseProjectID: sc.EnterpriseProjectID})
 		}
 		if err != nil {
 			return fmt.Errorf("certificate %q: %w", ref, err)
 		}
 	}
 	for _, lb := range p.LoadBalancers {
-		lbID := c.elb.AddLoadBalancer(p.Project, elbfake.LoadBalancer{ID: lb.ID, Name: lb.Name})
+		lbID := c.elb.AddLoadBalancer(p.Project, elbfake.LoadBalancer{ID: lb.ID, Name: lb.Name, EnterpriseProjectID: lb.EnterpriseProjectID})
 		for _, l := range lb.Listeners {
 			var sni []string
 			for _, ref := range l.SNICertificates {

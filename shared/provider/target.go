@@ -21,16 +21,19 @@ const (
 
 // Target is one element of ROTATE_TARGETS (SPEC §6).
 type Target struct {
-	Name           string   `json:"name,omitempty"`
-	Provider       string   `json:"provider"`
-	Region         string   `json:"region"`
-	LoadBalancerID string   `json:"load_balancer_id,omitempty"`
-	ListenerPort   int      `json:"listener_port,omitempty"`
-	Domain         string   `json:"domain,omitempty"`
-	ProjectID      string   `json:"project_id,omitempty"`
-	CertificateID  string   `json:"certificate_id,omitempty"`
-	ListenerID     string   `json:"listener_id,omitempty"`
-	Match          []string `json:"match,omitempty"`
+	Name           string `json:"name,omitempty"`
+	Provider       string `json:"provider"`
+	Region         string `json:"region"`
+	LoadBalancerID string `json:"load_balancer_id,omitempty"`
+	ListenerPort   int    `json:"listener_port,omitempty"`
+	Domain         string `json:"domain,omitempty"`
+	ProjectID      string `json:"project_id,omitempty"`
+	CertificateID  string `json:"certificate_id,omitempty"`
+	ListenerID     string `json:"listener_id,omitempty"`
+	// EnterpriseProjectID (huaweielb) is sent on every certificate list and create, for accounts
+	// whose ELB rights are granted per enterprise project.
+	EnterpriseProjectID string   `json:"enterprise_project_id,omitempty"`
+	Match               []string `json:"match,omitempty"`
 }
 
 // providerList names the providers for messages.
@@ -43,6 +46,11 @@ var (
 	// Both are compiled when first used, not at start: notify never uses them, and domainRE is
 	// the costliest of our regexps.
 	regionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`) })
+	// An enterprise project id is "0" (the default project) or a UUID, as the hw-sdk model
+	// comments and the EPS API show them.
+	enterpriseProjectRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	})
 	domainRE = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
 	})
@@ -122,6 +130,7 @@ func (t *Target) problems() []string {
 		unexpected("project_id", t.ProjectID != "")
 		unexpected("certificate_id", t.CertificateID != "")
 		unexpected("listener_id", t.ListenerID != "")
+		unexpected("enterprise_project_id", t.EnterpriseProjectID != "")
 		if t.ListenerPort < 0 || t.ListenerPort > 65535 {
 			add("listener_port: %d is not a port (1-65535)", t.ListenerPort)
 		}
@@ -143,11 +152,15 @@ func (t *Target) problems() []string {
 		if t.Domain != "" && t.ListenerID == "" {
 			add("domain: needs listener_id")
 		}
+		if ep := t.EnterpriseProjectID; ep != "" && ep != "0" && !enterpriseProjectRE().MatchString(ep) {
+			add("enterprise_project_id: %s is not an enterprise project id (0, or a UUID such as 2d8f6d3e-1b7c-4a3e-9c61-5f0e8b7a6c21)", short(ep))
+		}
 	case AliALB, AliNLB:
 		// SPEC §6, §10: a listener (+ domain), a load balancer, or a region.
 		unexpected("project_id", t.ProjectID != "")
 		unexpected("certificate_id", t.CertificateID != "")
 		unexpected("listener_port", t.ListenerPort != 0)
+		unexpected("enterprise_project_id", t.EnterpriseProjectID != "")
 		if t.ListenerID != "" && t.LoadBalancerID != "" {
 			add("listener_id and load_balancer_id: give one, not both")
 		}

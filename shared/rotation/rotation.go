@@ -257,6 +257,11 @@ func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bu
 			if err == nil {
 				err = verify(ctx, p, s, t.CertificateID)
 			}
+			if n, ok := p.(provider.Noter); ok && err == nil {
+				if note := n.Note(s); note != "" {
+					t.Reason += "; " + note
+				}
+			}
 			if err != nil {
 				t.Status, t.Error, t.Retryable = report.TargetFailed, err.Error(), !provider.IsPermanent(err)
 			}

@@ -26,10 +26,16 @@ const (
 	MaxChainLength = 11
 	// DefaultCertificateQuota is the default number of certificates per project.
 	DefaultCertificateQuota = 120
-	maxDomains              = 100
-	maxDomainLength         = 10000
-	maxSNIDomains           = 200
-	maxNameLength           = 255
+	// maxDomains and maxDomainLength bound a certificate's `domain`. The hw-sdk v0.1.207 model
+	// comments (model_create_certificate_option.go Domain) and the current pages say 100 names
+	// and 10000 characters; the Huawei EU API reference
+	// (support.huaweicloud.com/eu/api-elb/ShowCertificate.html) and the white-label reference
+	// (opentelekomcloud-docs/load-balancer api-ref/source/apis_v3/certificate/*.rst) say "0 to
+	// 1024 characters ... A maximum of 30 domain names". The emulator keeps the stricter limits.
+	maxDomains      = 30
+	maxDomainLength = 1024
+	maxSNIDomains   = 200
+	maxNameLength   = 255
 )
 
 // parsedCert is what the emulator keeps from a validated certificate PEM.
@@ -161,7 +167,8 @@ func pemBlocks(s string) ([]*pem.Block, string) {
 }
 
 // Fingerprint is the SHA-1 of a certificate's DER in lower-case colon-separated hex, the
-// format the emulator answers in `fingerprint` and matches ?fingerprint= against (case-insensitively).
+// format the emulator answers in `fingerprint` and matches ?fingerprint= against (exactly). The
+// real format is undocumented; clients should not depend on it.
 func Fingerprint(der []byte) string {
 	sum := sha1.Sum(der)
 	h := hex.EncodeToString(sum[:])
@@ -174,7 +181,7 @@ func Fingerprint(der []byte) string {
 
 var domainRule = regexp.MustCompile(`^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
-// splitDomains validates a `domain` value (comma-separated names, ≤100, ≤10000 characters) and
+// splitDomains validates a `domain` value (comma-separated names, ≤30, ≤1024 characters) and
 // returns its names in lower case.
 func splitDomains(domain string) ([]string, *APIError) {
 	if domain == "" {

@@ -64,6 +64,15 @@ const (
 	// CodeQuota answers creating a certificate over the quota (120 per project), HTTP 409. [guess:
 	// ELB v3 descends from Neutron LBaaS, whose OverQuota is 409; message from the vendor docs]
 	CodeQuota = "ELB.8905"
+	// CodeForbidden answers, with HTTP 403, a principal scoped to enterprise projects that lists
+	// without enterprise_project_id, or acts in a project it holds no grant in (see eps.go).
+	// [guess: the code and message; the 403 follows from IAM authorisation, the conditions from
+	// the hw-sdk model comments cited in eps.go]
+	CodeForbidden = "ELB.0403"
+	// CodeKeyAlgorithm answers binding a non-RSA certificate to a QUIC listener, HTTP 400.
+	// [doc: "QUIC监听器仅支持RSA证书", hw-sdk model_update_listener_option.go SniContainerRefs;
+	// the code is a guess, and applying it to the default certificate too is the stricter reading]
+	CodeKeyAlgorithm = "ELB.8902"
 )
 
 var (
@@ -105,6 +114,9 @@ var (
 	}
 	errSNIDomain = func(msg string) *APIError {
 		return apiErr(http.StatusConflict, CodeSNIDomainConflict, msg)
+	}
+	errForbidden = func(action string) *APIError {
+		return apiErr(http.StatusForbidden, CodeForbidden, "Policy doesn't allow "+action+" to be performed.")
 	}
 	errQuota = func(n int) *APIError {
 		return apiErr(http.StatusConflict, CodeQuota, fmt.Sprintf("The certificate quantity exceeds the quota. (fakecloud: at most %d per project)", n))

@@ -32,6 +32,8 @@ type Service struct {
 	lbs       map[string]*loadBalancer
 	listeners map[string]*listener
 	certQuota int
+	epScopes  map[string][]string // access key id → the enterprise projects it holds grants in
+	eps       map[string]bool     // known enterprise projects besides "0"
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -57,6 +59,8 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 		lbs:       map[string]*loadBalancer{},
 		listeners: map[string]*listener{},
 		certQuota: DefaultCertificateQuota,
+		epScopes:  map[string][]string{},
+		eps:       map[string]bool{},
 	}
 }
 
@@ -66,6 +70,7 @@ const maxBody = 1 << 20
 // request is one authenticated call being served.
 type request struct {
 	project, id string
+	access      string // the access key id that signed the call
 	query       map[string][]string
 	body        []byte
 	requestID   string
@@ -153,9 +158,11 @@ func (s *Service) serve(r *http.Request, rt route, routed bool, req *request, re
 	if readErr != nil {
 		return 0, nil, errBadRequest("the request body could not be read: " + readErr.Error())
 	}
-	if _, e := authenticate(r, req.body, s.keys, s.now()); e != nil {
+	access, e := authenticate(r, req.body, s.keys, s.now())
+	if e != nil {
 		return 0, nil, e
 	}
+	req.access = access
 	if pid := r.Header.Get("X-Project-Id"); pid != "" && pid != req.project {
 		return 0, nil, errAuth("X-Project-Id " + pid + " does not match the project in the URL") // [guess]
 	}

@@ -9,11 +9,16 @@ import (
 )
 
 // LoadBalancer is the emulator's view of one load balancer.
-type LoadBalancer struct{ ID, Name string }
+type LoadBalancer struct {
+	ID, Name            string
+	EnterpriseProjectID string // "0" when empty
+}
 
-// Listener is the emulator's view of one listener; the TLS fields matter for HTTPS and TERMINATED_HTTPS.
+// Listener is the emulator's view of one listener; the TLS fields matter for the protocols
+// that carry certificates (see isTLS).
 type Listener struct {
 	ID, Name, LoadBalancerID, Protocol string
+	EnterpriseProjectID                string // its load balancer's when empty, else "0"
 	Port                               int
 	DefaultTLSContainerRef             string
 	SNIContainerRefs                   []string
@@ -30,6 +35,8 @@ type Certificate struct {
 	CommonName              string    // of the leaf, filled by the emulator
 	SubjectAlternativeNames []string  // DNS names of the leaf, filled by the emulator
 	ExpireTime              time.Time // NotAfter of the leaf, filled by the emulator
+	KeyAlgorithm            string    // "RSA" or "ECC", of the leaf, filled by the emulator
+	EnterpriseProjectID     string    // "0" when empty
 }
 
 type certificate struct {
@@ -65,8 +72,17 @@ func (l *listener) view() Listener {
 	return v
 }
 
-// isTLS reports whether a listener protocol terminates TLS and so needs a default certificate.
-func isTLS(protocol string) bool { return protocol == "HTTPS" || protocol == "TERMINATED_HTTPS" }
+// isTLS reports whether a listener protocol terminates TLS and so needs a default certificate:
+// HTTPS (dedicated), TERMINATED_HTTPS (shared), and the dedicated TLS and QUIC listeners
+// ("当监听器协议为HTTPS、TLS或QUIC时，该字段必传", hw-sdk model_create_listener_option.go
+// DefaultTlsContainerRef; SNI on TLS listeners: support.huaweicloud.com/usermanual-elb/elb_ug_jt_0021.html).
+func isTLS(protocol string) bool {
+	switch protocol {
+	case "HTTPS", "TERMINATED_HTTPS", "TLS", "QUIC":
+		return true
+	}
+	return false
+}
 
 // --- lookups; the caller holds s.mu -------------------------------------------------------
 
@@ -193,6 +209,7 @@ func validCertID(id string) bool {
 
 type certInput struct {
 	id, name, description, typ, domain, certPEM, keyPEM string
+	ep                                                  string // enterprise project; "" is "0"
 	created                                             time.Time
 }
 
@@ -238,10 +255,14 @@ func (s *Service) createCertLocked(project string, in certInput) (*certificate, 
 	if in.created.IsZero() {
 		in.created = now
 	}
+	if in.ep == "" {
+		in.ep = DefaultEnterpriseProject
+	}
 	s.seq++
 	c := &certificate{seq: s.seq, project: project, Certificate: Certificate{
 		ID: in.id, Name: in.name, Type: in.typ, Domain: in.domain, Description: in.description,
 		Certificate: in.certPEM, PrivateKey: in.keyPEM, Created: in.created.UTC(), Updated: in.created.UTC(),
+		EnterpriseProjectID: in.ep,
 	}}
 	c.setLeaf(pc)
 	s.certs[c.ID] = c
@@ -253,6 +274,7 @@ func (c *certificate) setLeaf(pc *parsedCert) {
 	c.CommonName = pc.leaf.Subject.CommonName
 	c.SubjectAlternativeNames = slices.Clone(pc.leaf.DNSNames)
 	c.ExpireTime = pc.leaf.NotAfter.UTC()
+	c.KeyAlgorithm = keyAlgorithm(pc.leaf)
 }
 
 // --- Go API for tests and seeding ---------------------------------------------------------
@@ -274,8 +296,12 @@ func (s *Service) AddLoadBalancer(project string, lb LoadBalancer) string {
 	if lb.ID == "" {
 		lb.ID = s.uuid()
 	}
+	if lb.EnterpriseProjectID == "" {
+		lb.EnterpriseProjectID = DefaultEnterpriseProject
+	}
+	s.eps[lb.EnterpriseProjectID] = true
 	if old := s.lbs[lb.ID]; old != nil {
-		old.Name = lb.Name
+		old.Name, old.EnterpriseProjectID = lb.Name, lb.EnterpriseProjectID
 		return lb.ID
 	}
 	s.seq++
@@ -293,6 +319,13 @@ func (s *Service) AddListener(project string, l Listener) string {
 		l.ID = s.uuid()
 	}
 	l.Protocol = strings.ToUpper(l.Protocol)
+	if lb := s.lbs[l.LoadBalancerID]; l.EnterpriseProjectID == "" && lb != nil {
+		l.EnterpriseProjectID = lb.EnterpriseProjectID
+	}
+	if l.EnterpriseProjectID == "" {
+		l.EnterpriseProjectID = DefaultEnterpriseProject
+	}
+	s.eps[l.EnterpriseProjectID] = true
 	if l.SNIMatchAlgo == "" {
 		l.SNIMatchAlgo = "wildcard"
 	}
@@ -308,18 +341,20 @@ func (s *Service) AddListener(project string, l Listener) string {
 
 // AddCertificate stores a certificate in project with the same validation and quota as
 // CreateCertificate (type defaults to server, which needs a matching key), fills Fingerprint,
-// CommonName, SubjectAlternativeNames and ExpireTime, and returns its id (generated when c.ID
+// CommonName, SubjectAlternativeNames, ExpireTime and KeyAlgorithm, makes its
+// EnterpriseProjectID (default "0") a known enterprise project, and returns its id (generated when c.ID
 // is empty; a given ID must be 32 lower-case letters and digits). c.Created defaults to now.
 func (s *Service) AddCertificate(project string, c Certificate) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cert, e := s.createCertLocked(project, certInput{
 		id: c.ID, name: c.Name, description: c.Description, typ: c.Type, domain: c.Domain,
-		certPEM: c.Certificate, keyPEM: c.PrivateKey, created: c.Created,
+		certPEM: c.Certificate, keyPEM: c.PrivateKey, created: c.Created, ep: c.EnterpriseProjectID,
 	})
 	if e != nil {
 		return "", e
 	}
+	s.eps[cert.EnterpriseProjectID] = true
 	if !c.Updated.IsZero() {
 		cert.Updated = c.Updated.UTC()
 	}

@@ -18,8 +18,14 @@ import (
 )
 
 const (
-	pageSize   = 500 // ListCertificates page
-	maxDomains = 100 // domains in one certificate's "domain" field
+	pageSize = 500 // ListCertificates page
+	// maxDomains and maxDomainLength bound a certificate's "domain" field. The hw-sdk model
+	// comments say 100 names and 10000 characters, but the Huawei EU API reference
+	// (support.huaweicloud.com/eu/api-elb/ShowCertificate.html) and the white-label one
+	// (opentelekomcloud-docs/load-balancer, api-ref/source/apis_v3/certificate) say at most 30
+	// names and 1024 characters: the provider keeps to the smaller limits, which every region takes.
+	maxDomains      = 30
+	maxDomainLength = 1024
 )
 
 // certInfo is what the provider keeps of an ELB certificate: never its private key.
@@ -28,6 +34,8 @@ type certInfo struct {
 	domain        string   // the "domain" field as ELB holds it: comma-separated, may be empty
 	fingerprint   string   // SHA-1 of the leaf, normalised
 	names         []string // DNS names of the leaf (common name and SANs), lower-case
+	algo          string   // key algorithm of the leaf: "RSA", "ECC", or "" when unknown
+	notAfter      time.Time
 	created       time.Time
 }
 
@@ -63,6 +71,7 @@ func info(ci model.CertificateInfo) certInfo {
 	if leaf := leafOf(ci.Certificate); leaf != nil {
 		out.fingerprint = certs.NormalizeFingerprint(certs.FingerprintSHA1(leaf.Raw))
 		out.names = dnsNames(append([]string{leaf.Subject.CommonName}, leaf.DNSNames...))
+		out.algo, out.notAfter = keyAlgorithm(leaf), leaf.NotAfter
 		return out
 	}
 	if ci.Fingerprint != nil {
@@ -77,6 +86,17 @@ func info(ci model.CertificateInfo) certInfo {
 	}
 	out.names = dnsNames(names)
 	return out
+}
+
+// keyAlgorithm names a leaf's key type as ELB's SNI rules count it: "RSA" or "ECC".
+func keyAlgorithm(leaf *x509.Certificate) string {
+	switch leaf.PublicKeyAlgorithm {
+	case x509.RSA:
+		return "RSA"
+	case x509.ECDSA:
+		return "ECC"
+	}
+	return leaf.PublicKeyAlgorithm.String()
 }
 
 func leafOf(pemText string) *x509.Certificate {
@@ -165,6 +185,12 @@ func (p *Provider) listCertificates(ctx context.Context, s *scope, edit func(*mo
 	var marker *string
 	for {
 		req := &model.ListCertificatesRequest{Limit: ptr(int32(pageSize)), Marker: marker}
+		if s.ep != "" {
+			// Without it, ELB authorises the list against a global elb:certificates:list grant,
+			// which a principal whose rights are per enterprise project lacks (hw-sdk
+			// model_list_certificates_request.go, EnterpriseProjectId).
+			req.EnterpriseProjectId = &[]string{s.ep}
+		}
 		if edit != nil {
 			edit(req)
 		}
@@ -214,13 +240,14 @@ func (p *Provider) certificatesByID(ctx context.Context, s *scope, ids []string)
 	return out, nil
 }
 
-// byFingerprint lists the certificates whose leaf has SHA-1 fingerprint fp (normalised).
-// ELB's spelling of fingerprints is not documented, so the filter asks for every plausible one
-// (repeated values are alternatives) and the answer is compared normalised.
-func (p *Provider) byFingerprint(ctx context.Context, s *scope, fp string) ([]certInfo, error) {
-	colon := colonHex(fp)
-	spellings := []string{colon, strings.ToUpper(colon), fp, strings.ToUpper(fp), "SHA1 Fingerprint=" + strings.ToUpper(colon)}
-	list, err := p.listCertificates(ctx, s, func(r *model.ListCertificatesRequest) { r.Fingerprint = &spellings })
+// copies lists this project's copies of b: the certificates named provider.CertificateName(b)
+// whose leaf has b's SHA-1 fingerprint. The name filter is documented in every version of the
+// ELB v3 reference; the fingerprint filter is missing from older ones and its value format is
+// not documented anywhere (hw-sdk model_list_certificates_request.go says only "证书的指纹"), so
+// the fingerprint is compared here, from the PEM ELB answers.
+func (p *Provider) copies(ctx context.Context, s *scope, b *certs.Bundle) ([]certInfo, error) {
+	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
+	list, err := p.listCertificates(ctx, s, func(r *model.ListCertificatesRequest) { r.Name = &[]string{provider.CertificateName(b)} })
 	if err != nil {
 		return nil, err
 	}
@@ -233,15 +260,43 @@ func (p *Provider) byFingerprint(ctx context.Context, s *scope, fp string) ([]ce
 	return out, nil
 }
 
-func colonHex(hex string) string {
-	var b strings.Builder
-	for i := 0; i < len(hex); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
+// domainField is the "domain" of a certificate created for names: first the slot's own domain
+// (or the name covering it), then the others, as many as fit in maxDomains names and
+// maxDomainLength characters.
+func domainField(names []string, first string) string {
+	ordered := make([]string, 0, len(names))
+	if first != "" {
+		if i := slices.Index(names, first); i >= 0 {
+			ordered = append(ordered, first)
+		} else if i := slices.IndexFunc(names, func(n string) bool { return certs.Covers([]string{n}, first) }); i >= 0 {
+			ordered = append(ordered, names[i])
 		}
-		b.WriteString(hex[i:min(i+2, len(hex))])
 	}
-	return b.String()
+	for _, n := range names {
+		if !slices.Contains(ordered, n) {
+			ordered = append(ordered, n)
+		}
+	}
+	var out []string
+	length := 0
+	for _, n := range ordered {
+		extra := len(n)
+		if len(out) > 0 {
+			extra++ // the comma
+		}
+		if len(out) == maxDomains || length+extra > maxDomainLength {
+			break
+		}
+		out, length = append(out, n), length+extra
+	}
+	return strings.Join(out, ",")
+}
+
+// gone reports whether ELB answered that a certificate does not exist: 404 (ELB.8904), or
+// 400 ELB.5040 "The certificate does not exist.", which the published error table also lists
+// (opentelekomcloud-docs/load-balancer api-ref/source/appendix/error_codes.rst).
+func gone(err error) bool {
+	return StatusCode(err) == http.StatusNotFound || ErrorCode(err) == "ELB.5040"
 }
 
 // describe is what certificate id looks like to a slot serving it; an id ELB no longer has is
@@ -251,7 +306,7 @@ func (p *Provider) describe(ctx context.Context, s *scope, id string) (provider.
 		return provider.Bound{}, nil
 	}
 	c, err := p.showCertificate(ctx, s, id)
-	if StatusCode(err) == http.StatusNotFound {
+	if gone(err) {
 		return provider.Bound{ID: id}, nil
 	}
 	if err != nil {

@@ -19,13 +19,15 @@ func (p *Provider) Owned(ctx context.Context, region string) ([]provider.Owned, 
 		return nil, err
 	}
 	var out []provider.Owned
+	seen := map[string]bool{} // a scope without enterprise project sees those of the others
 	for _, s := range scopes {
 		list, err := p.listCertificates(ctx, s, nil)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range list {
-			if c.ours() {
+			if c.ours() && !seen[c.id] {
+				seen[c.id] = true
 				out = append(out, provider.Owned{ID: c.id, Name: c.name, Fingerprint: c.fingerprint, Names: c.names, Created: c.created})
 			}
 		}
@@ -44,7 +46,7 @@ func (p *Provider) Delete(ctx context.Context, region, certificateID string) err
 		if !ok {
 			c, err = p.showCertificate(ctx, s, certificateID)
 			switch {
-			case StatusCode(err) == http.StatusNotFound:
+			case gone(err):
 				continue // another project of the region, or gone
 			case err != nil:
 				return err
@@ -64,16 +66,14 @@ func (p *Provider) deleteCertificate(ctx context.Context, s *scope, id string) e
 		_, err := c.DeleteCertificate(&model.DeleteCertificateRequest{CertificateId: id})
 		return err
 	})
-	switch StatusCode(err) {
-	case 0:
-		if err == nil {
-			s.forget(id)
-		}
-		return err
-	case http.StatusNotFound:
+	switch {
+	case err == nil:
 		s.forget(id)
 		return nil
-	case http.StatusConflict:
+	case gone(err):
+		s.forget(id)
+		return nil
+	case StatusCode(err) == http.StatusConflict:
 		return fmt.Errorf("%w: %w", provider.ErrInUse, err)
 	}
 	return err

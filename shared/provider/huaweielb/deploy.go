@@ -15,8 +15,9 @@ import (
 
 // Deploy implements provider.Provider. A certificate_id slot has its certificate and key
 // replaced in place, keeping its name and domain; a listener slot gets a certificate holding b
-// (reused by fingerprint, else created) as its default or as its SNI certificate for the
-// slot's domain, the listener's other SNI certificates untouched.
+// (this project's copy, found by name and fingerprint, else created) as its default or as its
+// SNI certificate for the slot's domain, the listener's other SNI certificates untouched. Writes
+// to one listener's certificates are serialised, so two slots of one listener lose no update.
 func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bundle) (string, error) {
 	s, err := p.slotScope(slot)
 	if err != nil {
@@ -28,11 +29,26 @@ func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bund
 	case slot.ListenerID == "":
 		return "", provider.Permanent(fmt.Errorf("huaweielb: %s: the slot names neither a certificate nor a listener", slot.Name))
 	}
-	id, err := p.upload(ctx, s, b)
+	unlock := p.lockListener(s, slot.ListenerID)
+	defer unlock()
+	l, err := p.showListener(ctx, s, slot.ListenerID)
 	if err != nil {
 		return "", err
 	}
-	return id, p.bind(ctx, s, slot, id, b.DNSNames())
+	algo := keyAlgorithm(b.Leaf)
+	if strings.EqualFold(l.Protocol, "QUIC") && algo != "RSA" {
+		// "QUIC监听器仅支持RSA证书" (hw-sdk model_update_listener_option.go, SniContainerRefs).
+		return "", provider.Permanent(fmt.Errorf("huaweielb: listener %s is QUIC, which takes RSA certificates only, and this certificate's key is %s: issue an RSA certificate (certbot --key-type rsa, acme.sh --keylength 2048)", l.Id, algo))
+	}
+	c, err := p.upload(ctx, s, b, slot.Domain)
+	if err != nil {
+		return "", err
+	}
+	if slot.Domain != "" && !certs.Covers(c.domains(), slot.Domain) {
+		return "", provider.Permanent(fmt.Errorf("huaweielb: %s: certificate %s lists %d of the certificate's %d names in its domain, not %s: ELB takes at most %d names and %d characters there; give this domain a certificate with fewer names",
+			slot.Name, c.id, len(c.domains()), len(b.DNSNames()), slot.Domain, maxDomains, maxDomainLength))
+	}
+	return c.id, p.bind(ctx, s, slot, l, c.id, b.DNSNames(), algo)
 }
 
 // updateInPlace replaces certificate id's certificate and key with b's, unless it holds b
@@ -74,68 +90,69 @@ func (p *Provider) updateInPlace(ctx context.Context, s *scope, id string, b *ce
 	return err
 }
 
-// upload returns the id of a certificate in s holding b, creating one only if s has none with
-// its fingerprint. Concurrent calls for one scope create at most one; concurrent invocations
-// converge on one copy (see provider.Provider.Deploy).
-func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle) (string, error) {
+// upload returns a certificate in s holding b, creating one only if s has no copy of it (see
+// copies). Concurrent calls for one scope create at most one; concurrent invocations converge
+// on one copy (see provider.Provider.Deploy). A created certificate's domain starts with first,
+// the slot's own domain, so that it stays in when b has more names than ELB takes.
+func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle, first string) (certInfo, error) {
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	s.uploadMu.Lock()
 	defer s.uploadMu.Unlock()
-	if id, ok := s.uploaded[fp]; ok {
-		return id, nil
+	if c, ok := s.uploaded[fp]; ok {
+		return c, nil
 	}
-	list, err := p.byFingerprint(ctx, s, fp)
+	list, err := p.copies(ctx, s, b)
 	if err != nil {
-		return "", err
+		return certInfo{}, err
 	}
-	if best := earliest(list); best != "" {
+	if best := earliest(list); best.id != "" {
 		s.uploaded[fp] = best
 		return best, nil
 	}
-	domains := b.DNSNames()
-	if len(domains) > maxDomains {
-		domains = domains[:maxDomains]
+	opt := &model.CreateCertificateOption{
+		Name:        ptr(provider.CertificateName(b)),
+		Description: ptr("uploaded by certrotate"),
+		Type:        ptr(model.GetCreateCertificateOptionTypeEnum().SERVER),
+		Certificate: ptr(b.CertificatePEM),
+		PrivateKey:  ptr(b.PrivateKeyPEM),
+		Domain:      ptr(domainField(b.DNSNames(), first)), // SNI certificates must carry one
+	}
+	if s.ep != "" && s.ep != "0" {
+		// Without it the certificate goes to the default enterprise project "0", which must
+		// not be named (hw-sdk model_create_certificate_option.go, EnterpriseProjectId).
+		opt.EnterpriseProjectId = ptr(s.ep)
 	}
 	var created certInfo
 	err = p.call(ctx, s, "CreateCertificate", func(c *elb.ElbClient) error {
-		resp, err := c.CreateCertificate(&model.CreateCertificateRequest{Body: &model.CreateCertificateRequestBody{
-			Certificate: &model.CreateCertificateOption{
-				Name:        ptr(provider.CertificateName(b)),
-				Description: ptr("uploaded by certrotate"),
-				Type:        ptr(model.GetCreateCertificateOptionTypeEnum().SERVER),
-				Certificate: ptr(b.CertificatePEM),
-				PrivateKey:  ptr(b.PrivateKeyPEM),
-				Domain:      ptr(strings.Join(domains, ",")), // SNI certificates must carry one
-			}}})
+		resp, err := c.CreateCertificate(&model.CreateCertificateRequest{Body: &model.CreateCertificateRequestBody{Certificate: opt}})
 		if err == nil && resp.Certificate != nil {
 			created = info(*resp.Certificate)
 		}
 		return err
 	})
 	if err != nil {
-		return "", err
+		return certInfo{}, err
 	}
 	if created.id == "" {
-		return "", fmt.Errorf("huaweielb: CreateCertificate: the answer holds no certificate id")
+		return certInfo{}, fmt.Errorf("huaweielb: CreateCertificate: the answer holds no certificate id")
 	}
-	id := created.id
 	// Another invocation may have created the same certificate meanwhile, or a retried create
 	// may have landed twice: everyone binds the earliest of our copies, and a loser deletes its own.
-	if list, err := p.byFingerprint(ctx, s, fp); err == nil {
-		if best := earliest(list); best != "" && best != id {
+	if list, err := p.copies(ctx, s, b); err == nil {
+		if best := earliest(list); best.id != "" && best.id != created.id {
 			// Best effort: a copy left behind is ours and unused, so a later cleanup takes it.
-			_ = p.deleteCertificate(ctx, s, id)
-			id = best
+			_ = p.deleteCertificate(ctx, s, created.id)
+			created = best
 		}
 	}
-	s.uploaded[fp] = id
-	return id, nil
+	s.uploaded[fp] = created
+	return created, nil
 }
 
 // earliest picks among certificates holding one leaf: ours first (the earliest created, then
 // the lowest id), then anyone's with the lowest id, so that every invocation choosing among
 // duplicates chooses the same one.
-func earliest(list []certInfo) string {
+func earliest(list []certInfo) certInfo {
 	var best *certInfo
 	for i := range list {
 		c := &list[i]
@@ -147,9 +164,9 @@ func earliest(list []certInfo) string {
 		}
 	}
 	if best == nil {
-		return ""
+		return certInfo{}
 	}
-	return best.id
+	return *best
 }
 
 func before(a, b certInfo) bool {
@@ -162,43 +179,53 @@ func before(a, b certInfo) bool {
 	return a.id < b.id
 }
 
-// bind makes a listener slot serve certificate id, which holds names. For an SNI slot it
-// replaces the certificate serving the slot's domain now: the one whose domain field holds it,
-// or one covering it with a wildcard if id covers every domain of that one too (otherwise id is
-// added beside it, and wins by being the exact match). Other SNI certificates stay.
-func (p *Provider) bind(ctx context.Context, s *scope, slot provider.Slot, id string, names []string) error {
-	l, err := p.showListener(ctx, s, slot.ListenerID)
-	if err != nil {
-		return err
-	}
+// bind makes a listener slot serve certificate id, which holds names with a key of algo; l is
+// the listener as read under the listener's lock. For an SNI slot it replaces the certificate of
+// the same key algorithm serving the slot's domain now (see pickHolder): the one whose domain
+// field holds it, or one covering it with a wildcard if id covers every domain of that one too
+// (otherwise id is added beside it, and wins by being the exact match). Other SNI certificates
+// stay, among them one of the other key algorithm for the same domain, which ELB allows
+// (support.huaweicloud.com/usermanual-elb/elb_ug_jt_0021.html); Note then says so.
+func (p *Provider) bind(ctx context.Context, s *scope, slot provider.Slot, l *model.Listener, id string, names []string, algo string) error {
 	opt := &model.UpdateListenerOption{}
 	if slot.Domain == "" {
 		if l.DefaultTlsContainerRef == id {
 			return nil
 		}
 		opt.DefaultTlsContainerRef = ptr(id)
-	} else {
-		refs := l.SniContainerRefs
-		holder, err := p.sniHolder(ctx, s, refs, slot.Domain)
-		if err != nil {
-			return err
-		}
-		replace := holder.id
-		if holder.id != "" && !slices.Contains(holder.domains(), slot.Domain) {
-			for _, d := range holder.domains() {
-				if !certs.Covers(names, d) {
-					replace = ""
-					break
-				}
+		return p.updateListener(ctx, s, slot.ListenerID, opt)
+	}
+	refs := l.SniContainerRefs
+	exact, wild, err := p.sniCandidates(ctx, s, refs, slot.Domain)
+	if err != nil {
+		return err
+	}
+	holder := pickHolder(exact, wild, algo)
+	replace := holder.id
+	if holder.id != "" && !slices.Contains(holder.domains(), slot.Domain) {
+		for _, d := range holder.domains() {
+			if !certs.Covers(names, d) {
+				replace = ""
+				break
 			}
 		}
-		next := replaceRef(refs, replace, id)
-		if slices.Equal(next, refs) {
-			return nil
-		}
-		opt.SniContainerRefs = &next
 	}
-	return p.updateListener(ctx, s, slot.ListenerID, opt)
+	d := sniDeploy{deployed: id, replaced: replace, algo: algo}
+	for _, c := range exact {
+		if c.id != id && c.id != replace && c.algo != "" && c.algo != algo {
+			d.note = fmt.Sprintf("%s is also served by the %s certificate %s, left in place: ELB keeps one ECC and one RSA certificate per SNI domain and prefers the ECC one for clients that support it",
+				slot.Domain, c.algo, c.id)
+		}
+	}
+	next := replaceRef(refs, replace, id)
+	if !slices.Equal(next, refs) {
+		opt.SniContainerRefs = &next
+		if err := p.updateListener(ctx, s, slot.ListenerID, opt); err != nil {
+			return err
+		}
+	}
+	p.rememberSNI(s, slot, d)
+	return nil
 }
 
 // replaceRef returns refs with old replaced by id (or id added when old is absent), id once.
@@ -229,7 +256,11 @@ func (p *Provider) updateListener(ctx context.Context, s *scope, id string, opt 
 }
 
 // Rebind implements provider.Rebinder. A certificate updated in place cannot be rolled back
-// (its previous key is gone); an SNI slot that served nothing before is emptied again.
+// (its previous key is gone); an SNI slot that served nothing before is emptied again. In an SNI
+// slot deployed in this run, certificateID takes the place of the certificate Deploy bound; the
+// rollback to slot.Current restores the certificate Deploy replaced (the one of the same key
+// algorithm, which may differ from slot.Current when an ECC and an RSA certificate share the
+// domain, and none when Deploy added its certificate beside a wildcard one).
 func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID string) error {
 	if slot.CertificateID != "" {
 		return provider.Permanent(fmt.Errorf("huaweielb: %s: certificate %s was updated in place and cannot be rolled back", slot.Name, slot.CertificateID))
@@ -244,23 +275,41 @@ func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID
 	if err != nil {
 		return err
 	}
-	if slot.Domain == "" {
-		return p.bind(ctx, s, slot, certificateID, nil)
-	}
+	unlock := p.lockListener(s, slot.ListenerID)
+	defer unlock()
 	l, err := p.showListener(ctx, s, slot.ListenerID)
 	if err != nil {
 		return err
 	}
-	now, err := p.sniHolder(ctx, s, l.SniContainerRefs, slot.Domain)
-	if err != nil {
-		return err
+	if slot.Domain == "" {
+		return p.bind(ctx, s, slot, l, certificateID, nil, "")
 	}
-	next := replaceRef(l.SniContainerRefs, now.id, certificateID)
-	if certificateID == "" {
-		next = slices.DeleteFunc(slices.Clone(l.SniContainerRefs), func(r string) bool { return r == now.id })
+	now, back := "", certificateID
+	d, deployed := p.deployedSNI(s, slot)
+	if deployed {
+		now = d.deployed
+		if certificateID == slot.Current.ID {
+			back = d.replaced
+		}
+	} else {
+		exact, wild, err := p.sniCandidates(ctx, s, l.SniContainerRefs, slot.Domain)
+		if err != nil {
+			return err
+		}
+		now = pickHolder(exact, wild, "").id
 	}
-	if slices.Equal(next, l.SniContainerRefs) {
-		return nil
+	next := replaceRef(l.SniContainerRefs, now, back)
+	if back == "" {
+		next = slices.DeleteFunc(slices.Clone(l.SniContainerRefs), func(r string) bool { return r == now })
 	}
-	return p.updateListener(ctx, s, slot.ListenerID, &model.UpdateListenerOption{SniContainerRefs: &next})
+	if !slices.Equal(next, l.SniContainerRefs) {
+		if err := p.updateListener(ctx, s, slot.ListenerID, &model.UpdateListenerOption{SniContainerRefs: &next}); err != nil {
+			return err
+		}
+	}
+	if deployed {
+		d.deployed = back
+		p.rememberSNI(s, slot, d)
+	}
+	return nil
 }

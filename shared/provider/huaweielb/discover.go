@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"slices"
 	"strings"
 
 	elb "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3/model"
 
-	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/provider"
 )
 
@@ -27,7 +24,7 @@ func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.
 	if err != nil {
 		return nil, err
 	}
-	s := p.scope(t.Region, project)
+	s := p.scope(t.Region, project, t.EnterpriseProjectID)
 	slot := provider.Slot{Target: t, Name: t.Name, Region: t.Region}
 	switch {
 	case t.CertificateID != "":
@@ -45,16 +42,18 @@ func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.
 			return nil, missing(err, "listener %s in project %s", t.ListenerID, project)
 		}
 		if !https(l) {
-			return nil, provider.Permanent(fmt.Errorf("huaweielb: listener %s is %s, not HTTPS: %w", l.Id, l.Protocol, errTargetMissing))
+			return nil, provider.Permanent(fmt.Errorf("huaweielb: listener %s is %s, not HTTPS, TLS or QUIC: %w", l.Id, l.Protocol, errTargetMissing))
 		}
 		slot.ListenerID = l.Id
 		if t.Domain == "" {
 			slot.Current, err = p.describe(ctx, s, l.DefaultTlsContainerRef)
 		} else {
 			slot.Domain = strings.ToLower(t.Domain)
-			var c certInfo
-			if c, err = p.sniHolder(ctx, s, l.SniContainerRefs, slot.Domain); err == nil && c.id != "" {
-				slot.Current = c.bound(false)
+			var exact, wild []certInfo
+			if exact, wild, err = p.sniCandidates(ctx, s, l.SniContainerRefs, slot.Domain); err == nil {
+				if c := pickHolder(exact, wild, ""); c.id != "" {
+					slot.Current = c.bound(false)
+				}
 			}
 		}
 		if err != nil {
@@ -69,14 +68,22 @@ func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.
 // missing rewords a 404 as a missing target; either way ELB's refusal is permanent.
 func missing(err error, format string, a ...any) error {
 	var ae *apiError
-	if StatusCode(err) == http.StatusNotFound && errors.As(err, &ae) {
+	if gone(err) && errors.As(err, &ae) {
 		return provider.Permanent(fmt.Errorf("huaweielb: %s: %w: %w", fmt.Sprintf(format, a...), errTargetMissing, ae))
 	}
 	return err
 }
 
+// https reports whether a listener carries certificates: HTTPS (dedicated load balancers),
+// TERMINATED_HTTPS (shared ones), and the dedicated TLS and QUIC listeners ("当监听器协议为
+// HTTPS、TLS或QUIC时，该字段必传", hw-sdk model_create_listener_option.go DefaultTlsContainerRef;
+// SNI on TLS listeners: support.huaweicloud.com/usermanual-elb/elb_ug_jt_0021.html).
 func https(l *model.Listener) bool {
-	return strings.EqualFold(l.Protocol, "HTTPS") || strings.EqualFold(l.Protocol, "TERMINATED_HTTPS")
+	switch strings.ToUpper(l.Protocol) {
+	case "HTTPS", "TERMINATED_HTTPS", "TLS", "QUIC":
+		return true
+	}
+	return false
 }
 
 // Bound implements provider.Provider: it reads the certificate or the listener back.
@@ -99,9 +106,14 @@ func (p *Provider) Bound(ctx context.Context, slot provider.Slot) (provider.Boun
 	if slot.Domain == "" {
 		return p.describe(ctx, s, l.DefaultTlsContainerRef)
 	}
-	c, err := p.sniHolder(ctx, s, l.SniContainerRefs, slot.Domain)
-	if err != nil || c.id == "" {
+	exact, wild, err := p.sniCandidates(ctx, s, l.SniContainerRefs, slot.Domain)
+	if err != nil {
 		return provider.Bound{}, err
+	}
+	d, _ := p.deployedSNI(s, slot) // the algorithm this run deployed, if any
+	c := pickHolder(exact, wild, d.algo)
+	if c.id == "" {
+		return provider.Bound{}, nil
 	}
 	return c.bound(false), nil
 }
@@ -120,28 +132,4 @@ func (p *Provider) showListener(ctx context.Context, s *scope, id string) (*mode
 		err = fmt.Errorf("huaweielb: ShowListener %s: empty answer", id)
 	}
 	return l, err
-}
-
-// sniHolder finds the SNI certificate that serves domain among a listener's: the one whose
-// domain field holds it, else one whose domain field covers it with a wildcard, as ELB matches
-// SNI. It returns the zero certInfo when none does.
-func (p *Provider) sniHolder(ctx context.Context, s *scope, refs []string, domain string) (certInfo, error) {
-	if len(refs) == 0 {
-		return certInfo{}, nil
-	}
-	byID, err := p.certificatesByID(ctx, s, refs)
-	if err != nil {
-		return certInfo{}, err
-	}
-	for _, id := range refs {
-		if c, ok := byID[id]; ok && slices.Contains(c.domains(), domain) {
-			return c, nil
-		}
-	}
-	for _, id := range refs {
-		if c, ok := byID[id]; ok && certs.Covers(c.domains(), domain) {
-			return c, nil
-		}
-	}
-	return certInfo{}, nil
 }

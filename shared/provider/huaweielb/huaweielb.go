@@ -1,5 +1,5 @@
 // Package huaweielb deploys certificates to Huawei Cloud ELB (v3): certificates updated in
-// place, and the default and SNI certificates of HTTPS listeners.
+// place, and the default and SNI certificates of HTTPS, TLS and QUIC listeners.
 package huaweielb
 
 import (
@@ -70,9 +70,11 @@ type Provider struct {
 	transport http.RoundTripper
 	limiter   *rate.Limiter // nil: unlimited
 
-	mu       sync.Mutex
-	scopes   map[scopeKey]*scope
-	projects map[string][]string // region → projects this run used there, in first-use order
+	mu        sync.Mutex
+	scopes    map[scopeKey]*scope
+	projects  map[string][]scopeKey       // region → scopes this run used there, in first-use order
+	listeners map[listenerKey]*sync.Mutex // one SNI-list write per listener at a time
+	sni       map[sniKey]sniDeploy        // what Deploy did to SNI slots in this run
 }
 
 var (
@@ -117,7 +119,9 @@ func New(cfg Config) (*Provider, error) {
 		// which the SDK's own transport ignores.
 		transport: http.DefaultTransport.(*http.Transport).Clone(),
 		scopes:    map[scopeKey]*scope{},
-		projects:  map[string][]string{},
+		projects:  map[string][]scopeKey{},
+		listeners: map[listenerKey]*sync.Mutex{},
+		sni:       map[sniKey]sniDeploy{},
 	}
 	if cfg.QPS > 0 {
 		p.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), max(1, int(cfg.QPS)))
@@ -125,11 +129,14 @@ func New(cfg Config) (*Provider, error) {
 	return p, nil
 }
 
-type scopeKey struct{ region, project string }
+// scopeKey names a region, a project and the enterprise project a target works in ("": none
+// given, so lists are not filtered by enterprise project and creates go to the default one).
+type scopeKey struct{ region, project, ep string }
 
 // scope holds one region and project's endpoint and what this run learned there.
 type scope struct {
 	region, project string
+	ep              string        // enterprise_project_id sent on certificate list and create; "" for none
 	sem             chan struct{} // bounds the calls in flight
 
 	endpointOnce sync.Once
@@ -137,23 +144,23 @@ type scope struct {
 	endpointErr  error
 
 	uploadMu sync.Mutex
-	uploaded map[string]string // SHA-1 fingerprint → certificate id bound in this run
+	uploaded map[string]certInfo // SHA-1 fingerprint → certificate bound in this run
 
 	certsMu sync.Mutex
 	certs   map[string]certInfo // by id, as last seen
 }
 
-// scope returns the state of region and project, creating it on first use.
-func (p *Provider) scope(region, project string) *scope {
+// scope returns the state of region, project and enterprise project ep, creating it on first use.
+func (p *Provider) scope(region, project, ep string) *scope {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := scopeKey{region, project}
+	k := scopeKey{region, project, ep}
 	s, ok := p.scopes[k]
 	if !ok {
-		s = &scope{region: region, project: project, sem: make(chan struct{}, p.cfg.Concurrency),
-			uploaded: map[string]string{}, certs: map[string]certInfo{}}
+		s = &scope{region: region, project: project, ep: ep, sem: make(chan struct{}, p.cfg.Concurrency),
+			uploaded: map[string]certInfo{}, certs: map[string]certInfo{}}
 		p.scopes[k] = s
-		p.projects[region] = append(p.projects[region], project)
+		p.projects[region] = append(p.projects[region], k)
 	}
 	return s
 }
@@ -175,23 +182,23 @@ func (p *Provider) slotScope(slot provider.Slot) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.scope(slot.Region, project), nil
+	return p.scope(slot.Region, project, slot.Target.EnterpriseProjectID), nil
 }
 
 // regionScopes are the scopes of region this run used, or the default project's.
 func (p *Provider) regionScopes(region string) ([]*scope, error) {
 	p.mu.Lock()
-	projects := append([]string(nil), p.projects[region]...)
+	keys := append([]scopeKey(nil), p.projects[region]...)
 	p.mu.Unlock()
-	if len(projects) == 0 {
+	if len(keys) == 0 {
 		if p.cfg.ProjectID == "" {
 			return nil, provider.Permanent(fmt.Errorf("huaweielb: region %s: no project id: no target of this run used it and HUAWEICLOUD_SDK_PROJECT_ID is not set", region))
 		}
-		projects = []string{p.cfg.ProjectID}
+		keys = []scopeKey{{region, p.cfg.ProjectID, ""}}
 	}
-	out := make([]*scope, len(projects))
-	for i, pr := range projects {
-		out[i] = p.scope(region, pr)
+	out := make([]*scope, len(keys))
+	for i, k := range keys {
+		out[i] = p.scope(k.region, k.project, k.ep)
 	}
 	return out, nil
 }

@@ -309,7 +309,7 @@ func TestNewDefaultConfigReadsTheEnvironment(t *testing.T) {
 
 func TestRegionEndpoint(t *testing.T) {
 	p := mustNew(t, Config{AccessKey: "a", SecretKey: "b", Retry: retry.Policy{Attempts: 1}})
-	got, err := p.resolveEndpoint(p.scope("cn-north-4", "proj"))
+	got, err := p.resolveEndpoint(p.scope("cn-north-4", "proj", ""))
 	if err != nil || got != "https://elb.cn-north-4.myhuaweicloud.com" {
 		t.Errorf("cn-north-4: %q, %v", got, err)
 	}
