@@ -34,6 +34,10 @@ state() { # what every SLB listener and Huawei ELB listener serves
 		curl -fsS "$url/_fake/state" | jq -r '.huawei_projects[]?.load_balancers[]? as $lb | $lb.listeners[]?
 		  | "huawei elb \($lb.name) :\(.port)  \(.certificate.name) (\(.certificate.names | join(",")))"
 		    + ([.sni_certificates[]? | "  sni \(.name) (\(.names | join(",")))"] | join(""))' 2>/dev/null || true
+		# ALB listeners serve CAS certificates, by id "<CertId>-<cas region>": a default and additional ones.
+		curl -fsS "$url/_fake/state" | jq -r '(.cas_certificates // []) as $cas | .alb_listeners[]?
+		  | "alb \(.load_balancer_id) \(.id) :\(.port)  default \(.certificate as $id | $cas[] | select("\(.id)-cn-hangzhou" == $id) | "\(.name) (\(.names | join(",")))")"
+		    + ([.additional[]? as $id | $cas[] | select("\(.id)-cn-hangzhou" == $id) | "  additional \(.name) (\(.names | join(",")))"] | join(""))' 2>/dev/null || true
 	fi
 }
 
@@ -44,11 +48,14 @@ say "A fresh certificate for example.com and *.example.com (certbot layout)"
 "$work/bin/fakecloud" mkcert --names 'example.com,*.example.com' --days 90 --out "$work/live/example.com"
 ls "$work/live/example.com"
 
-# Every SLB listener of cn-hangzhou, and one Huawei ELB listener with its SNI certificate for api.example.com.
+# Every SLB listener of cn-hangzhou, one Huawei ELB listener with its SNI certificate for
+# api.example.com, and one ALB listener: its default and its additional certificate for api.example.com.
 export ROTATE_TARGETS='[{"provider":"alislb","region":"cn-hangzhou","name":"hangzhou"},
+  {"provider":"alialb","region":"cn-hangzhou","name":"alb-web","listener_id":"lsn-demoweb443"},
+  {"provider":"alialb","region":"cn-hangzhou","name":"alb-web-api","listener_id":"lsn-demoweb443","domain":"api.example.com"},
   {"provider":"huaweielb","region":"cn-north-4","name":"elb-web","listener_id":"3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7"},
   {"provider":"huaweielb","region":"cn-north-4","name":"elb-web-api","listener_id":"3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7","domain":"api.example.com"}]'
-export ROTATE_SLB_ENDPOINT="$url" ROTATE_OSS_ENDPOINT="$url" ROTATE_ELB_ENDPOINT="$url"
+export ROTATE_SLB_ENDPOINT="$url" ROTATE_OSS_ENDPOINT="$url" ROTATE_ELB_ENDPOINT="$url" ROTATE_ALB_ENDPOINT="$url" ROTATE_CAS_ENDPOINT="$url"
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tFakeCloudDemoKey ALIBABA_CLOUD_ACCESS_KEY_SECRET=fakecloud-demo-secret-not-real
 export HUAWEICLOUD_SDK_AK=LTAI5tFakeCloudDemoKey HUAWEICLOUD_SDK_SK=fakecloud-demo-secret-not-real
 export HUAWEICLOUD_SDK_PROJECT_ID=0a1b2c3d4e5f67890a1b2c3d4e5f6789
