@@ -215,3 +215,37 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestClientTokenMakesRetriesIdempotent: a write retried with the same ClientToken answers the
+// first write's job instead of doing it again (or refusing it as already done).
+func TestClientTokenMakesRetriesIdempotent(t *testing.T) {
+	svc, _, base := direct(t)
+	svc.SetJobWindow(0)
+	if err := svc.Store().Add(lbcerts.Listener{ID: "lsn-1", Region: region, LoadBalancerID: "alb-1", Protocol: "HTTPS", Port: 443, Default: "101-cn-hangzhou"}); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, base)
+	send := func(token string) (string, error) {
+		req := alb.CreateAssociateAdditionalCertificatesWithListenerRequest()
+		req.RegionId, req.ListenerId, req.ClientToken = region, "lsn-1", token
+		req.Certificates = &[]alb.AssociateAdditionalCertificatesWithListenerCertificates{{CertificateId: "102-cn-hangzhou"}}
+		resp, err := c.AssociateAdditionalCertificatesWithListener(req)
+		if err != nil {
+			return "", err
+		}
+		return resp.JobId, nil
+	}
+	first, err := send("token-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := send("token-1"); err != nil || again != first {
+		t.Errorf("retry with the same token = %q, %v; want job %q", again, err, first)
+	}
+	if _, err := send("token-2"); code(err) != "ResourceAlreadyAssociated.Certificate" {
+		t.Errorf("a new token = %v, want ResourceAlreadyAssociated.Certificate", err)
+	}
+	if l := svc.Store().Listeners()[0]; len(l.Additional) != 1 {
+		t.Errorf("additional %+v", l.Additional)
+	}
+}
