@@ -147,6 +147,8 @@ func (p Program) usage(w io.Writer) {
 	fmt.Fprintf(&b, "Usage:\n")
 	fmt.Fprintf(&b, "  %s invoke --event FILE   run one event through the handler and print the answer as JSON\n", name)
 	fmt.Fprintf(&b, "  %s invoke --event -      read the event from standard input\n", name)
+	fmt.Fprintf(&b, "  %s invoke --deadline 30s --event FILE\n", name)
+	fmt.Fprintf(&b, "                         run with a time limit, as a platform would: the answer comes before it\n")
 	for _, cname := range slices.Sorted(maps.Keys(p.Commands)) {
 		fmt.Fprintf(&b, "  %s %s %s\n", name, cname, p.Commands[cname].Usage)
 	}
@@ -196,6 +198,7 @@ func (p Program) invoke(ctx context.Context, args []string, stdin io.Reader, std
 	fs := flag.NewFlagSet(name+" invoke", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	file := fs.String("event", "", "the event file, - for standard input")
+	limit := fs.Duration("deadline", 0, "the invocation's time limit, as a platform's function timeout (e.g. 30s)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			p.usage(stdout)
@@ -210,10 +213,22 @@ func (p Program) invoke(ctx context.Context, args []string, stdin io.Reader, std
 		p.usage(stderr)
 		return ExitBadInput
 	}
+	if *limit < 0 {
+		fmt.Fprintf(stderr, "%s invoke: --deadline %s: must be positive\n\n", name, *limit)
+		p.usage(stderr)
+		return ExitBadInput
+	}
 	if *file == "" {
 		fmt.Fprintf(stderr, "%s invoke: missing --event FILE (- reads standard input)\n\n", name)
 		p.usage(stderr)
 		return ExitBadInput
+	}
+	if *limit > 0 {
+		// As on a platform: the handler keeps back what it needs to answer before this deadline,
+		// counted from here.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *limit)
+		defer cancel()
 	}
 	event, err := readEvent(*file, stdin)
 	if err != nil {

@@ -20,6 +20,9 @@ type FaultConfig struct {
 	ErrorRate    float64         `json:"error_rate"`    // 0..1
 	Seed         uint64          `json:"seed"`
 	FailNext     []ScriptedFault `json:"fail_next,omitempty"`
+	// Hang lists services (Services: "slb", "cas", "oss", "s3", "elb") whose requests are read
+	// and never answered until the faults are replaced or removed (see Cloud.hang).
+	Hang []string `json:"hang,omitempty"`
 }
 
 // ScriptedFault scripts the next Count requests of Action ("" for any) to fail with Kind
@@ -53,10 +56,18 @@ func (cfg FaultConfig) Apply(f *fakecore.Faults) error {
 			problems = append(problems, fmt.Sprintf("fail_next[%d].count must be >= 1", i))
 		}
 	}
+	for i, svc := range cfg.Hang {
+		if !validService(svc) {
+			problems = append(problems, fmt.Sprintf("hang[%d]: %q is not a service (%s)", i, svc, strings.Join(Services, ", ")))
+		}
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("fakecloud: faults: %s", strings.Join(problems, "; "))
 	}
 	f.Clear()
+	if len(cfg.Hang) > 0 {
+		f.SetHang(cfg.Hang...)
+	}
 	f.SetLatency(time.Duration(cfg.LatencyMS) * time.Millisecond)
 	if cfg.ThrottleRate > 0 || cfg.ErrorRate > 0 {
 		f.SetRates(cfg.ThrottleRate, cfg.ErrorRate, cfg.Seed)

@@ -33,6 +33,7 @@ type Cloud struct {
 	objects *objstore.Store
 
 	oss, s3 http.Handler
+	elbHTTP http.Handler
 	rpc     map[string]http.Handler // Alibaba RPC API version → service
 	admin   http.Handler
 }
@@ -44,13 +45,15 @@ func New() *Cloud {
 	c.cas = casfake.New(c.keys, c.log, c.faults, c.now)
 	c.elb = elbfake.New(c.keys, c.log, c.faults, c.now)
 	c.objects = objstore.New(c.keys, c.log, c.faults, c.now)
-	c.oss, c.s3 = c.objects.OSS(), c.objects.S3()
+	c.oss, c.s3 = c.hang("oss", c.objects.OSS()), c.hang("s3", c.objects.S3())
+	c.elbHTTP = c.hang("elb", c.elb)
 	c.alb = albfake.New(c.keys, c.log, c.faults, c.now, c.cas.Exists)
 	c.nlb = nlbfake.New(c.keys, c.log, c.faults, c.now, c.cas.Exists)
 	c.alb.SetJobWindow(DefaultJobWindow)
 	c.nlb.SetJobWindow(DefaultJobWindow)
 	c.cas.SetInUse(func(id int64) bool { return c.alb.Store().Uses(id) || c.nlb.Store().Uses(id) })
-	c.rpc = map[string]http.Handler{slbfake.Version: c.slb, casfake.Version: c.cas, albfake.Version: c.alb, nlbfake.Version: c.nlb}
+	c.rpc = map[string]http.Handler{slbfake.Version: c.hang("slb", c.slb), casfake.Version: c.hang("cas", c.cas),
+		albfake.Version: c.hang("alb", c.alb), nlbfake.Version: c.hang("nlb", c.nlb)}
 	c.admin = c.adminHandler()
 	return c
 }
@@ -123,7 +126,7 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(auth, "AWS4-HMAC-SHA256") || q.Has("X-Amz-Algorithm"):
 		c.s3.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v3/"):
-		c.elb.ServeHTTP(w, r)
+		c.elbHTTP.ServeHTTP(w, r)
 	case c.isRPC(r):
 		h, ok := c.rpc[r.Form.Get("Version")]
 		if !ok {
@@ -173,5 +176,6 @@ func Start(tb testing.TB) (*Cloud, string) {
 	c := New()
 	srv := httptest.NewServer(c.Handler())
 	tb.Cleanup(srv.Close)
+	tb.Cleanup(c.faults.Clear) // runs first: releases hung requests, which Close would wait for
 	return c, srv.URL
 }

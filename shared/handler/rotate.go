@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/certrotate/certrotate/shared/cloud"
 	"github.com/certrotate/certrotate/shared/config"
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/entry"
 	"github.com/certrotate/certrotate/shared/event"
 	"github.com/certrotate/certrotate/shared/notify"
@@ -61,6 +63,9 @@ func (b Batch) ExitCode() int {
 // a failure may pass on retry, so that the platform retries the invocation (SPEC §8).
 func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer, error) {
 	log := h.log.With("request_id", entry.RequestID(ctx))
+	// One division of the invocation's time for every step: the rotation's cloud calls stop in
+	// time for the notify post, which stops in time for the answer (package deadline).
+	ctx = deadline.With(ctx, deadline.New(ctx, h.now(), h.cfg.NotifyURL != ""))
 	ev, err := event.Decode(raw)
 	if event.FromHTTP(err) { // a webhook call that cannot be read is still answered over HTTP (SPEC §5)
 		log.Warn("webhook refused", "error", err.Error())
@@ -85,9 +90,9 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 			rec = h.record(ctx, rec.Kind, rec.Body)
 		}
 		reports[i] = h.rot.Run(ctx, rec, clouds, log)
-		h.notify(ctx, reports[i], log)
 		retry = retry || reports[i].Retryable
 	}
+	h.notifyAll(ctx, reports, log)
 	var answer entry.Answer = reports
 	if len(reports) == 1 {
 		answer = reports[0]
@@ -126,12 +131,30 @@ func (h *Rotate) record(ctx context.Context, kind event.Kind, body *event.Body) 
 // notify posts a settled report to ROTATE_NOTIFY_URL, signed with ROTATE_NOTIFY_SECRET, when it
 // is set (SPEC §1, §7). A failure is logged with the run id; it never fails or retries the rotation.
 func (h *Rotate) notify(ctx context.Context, rep *report.Report, log *slog.Logger) {
-	if h.cfg.NotifyURL == "" {
+	h.notifyAll(ctx, []*report.Report{rep}, log)
+}
+
+// notifyAll posts settled reports as notify does, all at once, within the time the invocation
+// kept for it (deadline.Plan.Report): however many reports, the answer is not late.
+func (h *Rotate) notifyAll(ctx context.Context, reps []*report.Report, log *slog.Logger) {
+	if h.cfg.NotifyURL == "" || len(reps) == 0 {
 		return
 	}
-	if err := notify.Post(ctx, nil, h.cfg.NotifyURL, h.cfg.NotifySecret, rep); err != nil {
-		log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", err.Error())
-		return
+	plan, ok := deadline.From(ctx)
+	if !ok {
+		plan = deadline.New(ctx, h.now(), true)
 	}
-	log.Info("report posted to notify", "run_id", rep.ID)
+	ctx, cancel := plan.Report(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, rep := range reps {
+		wg.Go(func() {
+			if err := notify.Post(ctx, nil, h.cfg.NotifyURL, h.cfg.NotifySecret, rep); err != nil {
+				log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", err.Error())
+				return
+			}
+			log.Info("report posted to notify", "run_id", rep.ID)
+		})
+	}
+	wg.Wait()
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certrotate/certrotate/shared/certs"
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/event"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/report"
@@ -47,9 +48,9 @@ type Options struct {
 	// Rollback rebinds what a run changed when another of its bindings failed
 	// (ROTATE_ON_PARTIAL=rollback); otherwise successes stay and the run is partial.
 	Rollback bool
-	// Reserve is the time kept back before the invocation's deadline: no work starts after it,
-	// so that the report can still be returned and posted. Zero means 10 % of the time left, at
-	// most 3 s.
+	// Reserve, when positive, is the time kept back before the invocation's deadline for posting
+	// and answering the report: no cloud call runs past deadline − Reserve, and no write past a
+	// read-back slice earlier. Zero: the invocation's plan (deadline.From), else deadline.New.
 	Reserve time.Duration
 	Now     func() time.Time
 }
@@ -83,7 +84,11 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 		rep.Fail(err, true)
 		return rep
 	}
-	b, err := r.obtain(ctx, rec, clouds)
+	// Cloud work stops in time for the report to be posted and answered; writes stop in time
+	// for the last one to be read back (SPEC §9, README Safety: deadlines).
+	writes, work, cancel := r.workContext(ctx)
+	defer cancel()
+	b, err := r.obtain(writes, rec, clouds)
 	var pending *source.PendingError
 	switch {
 	case errors.As(err, &pending):
@@ -105,11 +110,9 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 	log.Info("certificate valid", "common_name", info.CommonName, "dns_names", info.DNSNames,
 		"fingerprint_sha256", info.FingerprintSHA256, "not_after", info.NotAfter, "targets", len(targets))
 
-	work, cancel := r.workContext(ctx)
-	defer cancel()
-	slots, failed := r.discover(work, targets, clouds, log)
+	slots, failed := r.discover(writes, targets, clouds, log)
 	rep.Targets = append(rep.Targets, failed...)
-	results := r.deploy(work, slots, b, clouds, log)
+	results := r.deploy(writes, work, slots, b, clouds, log)
 	if r.opt.Rollback && !r.opt.DryRun && len(failed)+countFailed(results) > 0 {
 		r.rollback(work, results, clouds, log, rep)
 	}
@@ -224,9 +227,9 @@ type result struct {
 	changed bool // this run rebound the slot
 }
 
-// deploy decides, for each slot, whether it takes the certificate, deploys it where it does, and
-// reads every binding back.
-func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []result {
+// deploy decides, for each slot, whether it takes the certificate, deploys it where it does
+// (under ctx), and reads every binding back (under readBack, which ends later).
+func (r *Rotator) deploy(ctx, readBack context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []result {
 	out := make([]result, len(slots))
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.each(len(slots), func(i int) {
@@ -245,7 +248,7 @@ func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bu
 				t.Status = report.TargetWouldRotate
 				break
 			}
-			if err := ctx.Err(); err != nil {
+			if err := deadline.Err(ctx); err != nil {
 				t.Status, t.Error, t.Retryable = report.TargetFailed, "not started: "+stopReason(err), true
 				break
 			}
@@ -255,7 +258,7 @@ func (r *Rotator) deploy(ctx context.Context, slots []provider.Slot, b *certs.Bu
 				t.CertificateID, err = p.Deploy(ctx, s, b)
 			}
 			if err == nil {
-				err = verify(ctx, p, s, t.CertificateID)
+				err = verify(readBack, p, s, t.CertificateID)
 			}
 			if n, ok := p.(provider.Noter); ok && err == nil {
 				if note := n.Note(s); note != "" {
@@ -295,26 +298,33 @@ func countFailed(results []result) int {
 	return n
 }
 
-// workContext is ctx with its deadline moved Reserve earlier, so that no work starts when the
-// platform is about to stop the function.
-func (r *Rotator) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
+// plan is the division of the invocation's time this run works to: the invocation's own
+// (deadline.With), else one made now; Options.Reserve replaces its answer and notify slices.
+func (r *Rotator) plan(ctx context.Context) deadline.Plan {
+	p, ok := deadline.From(ctx)
 	if !ok {
-		return context.WithCancel(ctx)
+		p = deadline.New(ctx, r.opt.Now(), false)
 	}
-	reserve := r.opt.Reserve
-	if reserve <= 0 {
-		reserve = min(deadline.Sub(r.opt.Now())/10, 3*time.Second)
+	if r.opt.Reserve > 0 && !p.Deadline.IsZero() {
+		p.Answer, p.Notify = r.opt.Reserve, 0
 	}
-	return context.WithDeadlineCause(ctx, deadline.Add(-reserve), errDeadlineNear)
+	return p
 }
 
-var errDeadlineNear = errors.New("the invocation's deadline is near")
+// workContext returns ctx ending when the run's writes must stop (writes), so that the last one
+// can still be read back, and ctx ending when every cloud call must stop (work), so that the
+// report can still be posted and answered before the platform's deadline.
+func (r *Rotator) workContext(ctx context.Context) (writes, work context.Context, cancel context.CancelFunc) {
+	p := r.plan(ctx)
+	work, cancelWork := p.Work(ctx)
+	writes, cancelWrites := p.Writes(work)
+	return writes, work, func() { cancelWrites(); cancelWork() }
+}
 
 // stopReason says why work stopped.
 func stopReason(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return errDeadlineNear.Error()
+	if errors.Is(err, deadline.ErrNear) || errors.Is(err, context.DeadlineExceeded) {
+		return deadline.ErrNear.Error()
 	}
 	return err.Error()
 }

@@ -23,6 +23,7 @@ type Result struct {
 	Error     bool   // the function reported an error (…/error)
 	ErrorType string // the errorType of an error payload
 	RequestID string
+	Received  time.Time // when the answer reached the runtime API: compare it with the deadline
 }
 
 // InvokeOption changes one invocation.
@@ -282,7 +283,7 @@ func (s *Server) answer(isError bool) http.HandlerFunc {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		res := Result{Body: body, Error: isError, RequestID: id}
+		res := Result{Body: body, Error: isError, RequestID: id, Received: time.Now()}
 		// aws-lambda-go reports an error met while streaming a response in trailers.
 		if t := r.Trailer.Get("Lambda-Runtime-Function-Error-Type"); t != "" {
 			res.Error, res.ErrorType = true, t

@@ -76,7 +76,8 @@ const (
 	ServerError
 )
 
-// Faults decides, per request, whether to inject latency or a failure. The zero value injects nothing.
+// Faults decides, per request, whether to inject latency, a hang or a failure. The zero value
+// injects nothing.
 type Faults struct {
 	mu           sync.Mutex
 	latency      time.Duration
@@ -84,6 +85,60 @@ type Faults struct {
 	errorRate    float64
 	rng          *rand.Rand
 	scripted     map[string][]FaultKind // key: action ("" = any action)
+	hang         map[string]bool        // services whose requests are never answered
+	held         int                    // requests held now
+	release      chan struct{}          // closed by Clear: held requests return
+}
+
+// SetHang makes every request to the given services (Call.Service names: "slb", "elb", …) hang:
+// the connection is accepted and the request read, and no answer is ever written, as with a
+// stalled load balancer or a black-holed route. It replaces the services set before.
+func (f *Faults) SetHang(services ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hang = map[string]bool{}
+	for _, s := range services {
+		f.hang[s] = true
+	}
+}
+
+// Hangs reports whether requests to service hang.
+func (f *Faults) Hangs(service string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hang[service]
+}
+
+// Hold holds a hanging request (see Hangs): it blocks until ctx ends (the client gave up and
+// closed the connection) or Clear releases it. It reports false, at once, when service does not
+// hang (any more).
+func (f *Faults) Hold(ctx context.Context, service string) bool {
+	f.mu.Lock()
+	if !f.hang[service] {
+		f.mu.Unlock()
+		return false
+	}
+	if f.release == nil {
+		f.release = make(chan struct{})
+	}
+	release := f.release
+	f.held++
+	f.mu.Unlock()
+	select {
+	case <-ctx.Done():
+	case <-release:
+	}
+	f.mu.Lock()
+	f.held--
+	f.mu.Unlock()
+	return true
+}
+
+// Held returns how many requests a hang holds now.
+func (f *Faults) Held() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held
 }
 
 // SetLatency makes every request wait d before it is answered.
@@ -113,11 +168,15 @@ func (f *Faults) FailNext(action string, kind FaultKind, n int) {
 	}
 }
 
-// Clear removes every latency, rate and scripted fault.
+// Clear removes every latency, hang, rate and scripted fault, and releases held requests.
 func (f *Faults) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.latency, f.throttleRate, f.errorRate, f.rng, f.scripted = 0, 0, 0, nil, nil
+	f.latency, f.throttleRate, f.errorRate, f.rng, f.scripted, f.hang = 0, 0, 0, nil, nil, nil
+	if f.release != nil {
+		close(f.release)
+		f.release = nil
+	}
 }
 
 // Apply waits the configured latency (or until ctx ends) and returns the fault to inject for

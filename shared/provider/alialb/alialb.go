@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alb"
 	"golang.org/x/time/rate"
 
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/provider/alicas"
 	"github.com/certrotate/certrotate/shared/retry"
@@ -165,8 +166,6 @@ func (a *api) newClient(region string) (*alb.Client, error) {
 	if a.domain != "" {
 		c.Domain = a.domain
 	}
-	c.SetReadTimeout(a.cfg.Timeout)
-	c.SetConnectTimeout(5 * time.Second)
 	return c, nil
 }
 
@@ -196,7 +195,8 @@ func (a *api) call(ctx context.Context, region, action string, fn func(*alb.Clie
 			}
 			return fmt.Errorf("rate limit (%v calls/s): %w", a.cfg.QPS, context.DeadlineExceeded)
 		}
-		return fn(c)
+		// The SDK takes no context: deadline.Call sets its timeouts from the time ctx has left.
+		return deadline.Call(ctx, c, a.cfg.Timeout, 5*time.Second, func() error { return fn(c) })
 	})
 	return wrap(action, err)
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/certrotate/certrotate/shared/certs"
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/retry"
 )
@@ -158,27 +159,37 @@ func (p *Provider) call(ctx context.Context, r *region, action string, fn func(*
 		return ctx.Err()
 	}
 	defer func() { r.clients <- c }()
-	if c == nil {
-		var err error
-		if c, err = p.newClient(r.id); err != nil {
-			return provider.Permanent(err)
-		}
-	}
 	err := retry.Do(ctx, p.cfg.Retry, retryable, func() error {
 		if err := p.limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return deadline.Err(ctx)
 			}
 			// The next slot the rate limit allows is past the deadline.
 			return fmt.Errorf("rate limit (%v calls/s): %w", p.cfg.QPS, context.DeadlineExceeded)
 		}
-		return fn(c)
+		return p.attempt(ctx, r, &c, fn)
 	})
 	if err != nil {
 		return wrap(action, err)
 	}
 	return nil
 }
+
+// attempt makes one SDK call on *c (made first if nil), bounded by ctx (deadline.Call: the SDK
+// takes no context, so its timeouts are set from the time left).
+func (p *Provider) attempt(ctx context.Context, r *region, c **slb.Client, fn func(*slb.Client) error) error {
+	if *c == nil {
+		var err error
+		if *c, err = p.newClient(r.id); err != nil {
+			return provider.Permanent(err)
+		}
+	}
+	client := *c
+	return deadline.Call(ctx, client, p.cfg.Timeout, connectTimeout, func() error { return fn(client) })
+}
+
+// connectTimeout bounds connecting to SLB.
+const connectTimeout = 5 * time.Second
 
 // endpointMapOnce fills the SDK's endpoint table before any client is made: the SDK fills it
 // lazily, unguarded, on every NewClientWithOptions, which races when clients are made at once.
@@ -200,9 +211,7 @@ func (p *Provider) newClient(regionID string) (*slb.Client, error) {
 	if p.domain != "" {
 		c.Domain = p.domain
 	}
-	c.SetReadTimeout(p.cfg.Timeout)
-	c.SetConnectTimeout(5 * time.Second)
-	return c, nil
+	return c, nil // attempt sets its timeouts before every call
 }
 
 // serverCerts lists the region's server certificates once per run.

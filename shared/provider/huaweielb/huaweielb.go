@@ -19,6 +19,7 @@ import (
 	elbregion "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3/region"
 	"golang.org/x/time/rate"
 
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/retry"
 )
@@ -278,15 +279,24 @@ func (p *Provider) call(ctx context.Context, s *scope, action string, fn func(*e
 				return fmt.Errorf("waiting for the rate limit: %w", context.DeadlineExceeded)
 			}
 		}
-		attempt, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+		// The SDK takes no context: the client's transport sends each request with one that ends
+		// at this attempt's timeout, never past ctx's deadline (package deadline).
+		timeout, err := deadline.Timeout(ctx, p.cfg.Timeout)
+		if err != nil {
+			return err
+		}
+		attempt, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		c, err := p.client(attempt, s)
 		if err != nil {
 			return provider.Permanent(err)
 		}
 		err = fn(c)
-		if err != nil && ctx.Err() == nil && attempt.Err() != nil {
-			return fmt.Errorf("%w after %s", errCallTimeout, p.cfg.Timeout)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return deadline.Err(ctx) // the run's time is up: say so, not how the transport noticed
+		case err != nil && attempt.Err() != nil:
+			return fmt.Errorf("%w after %s", errCallTimeout, timeout)
 		}
 		return err
 	})

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -16,6 +15,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	sdkcas "github.com/aliyun/alibaba-cloud-sdk-go/services/cas"
 
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/retry"
 )
@@ -54,11 +54,12 @@ func NewDefaultConfig() Config {
 // Client fetches certificates from CAS. It is safe for concurrent use; calls are serialised
 // because the SDK client changes shared state on every call.
 type Client struct {
-	retry  retry.Policy
-	region string
+	retry   retry.Policy
+	timeout time.Duration
+	region  string
 
-	mu  sync.Mutex
-	sdk *sdkcas.Client
+	turn chan struct{} // one call at a time: the SDK client changes shared state on every call
+	sdk  *sdkcas.Client
 }
 
 // New validates cfg and returns a client, reporting every problem at once. It makes no call.
@@ -102,9 +103,22 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("cas: client for %s: %s", cfg.Region, clean(err.Error()))
 	}
 	c.Domain = domain // "" keeps the SDK's endpoint for the region
-	c.SetReadTimeout(cfg.Timeout)
-	c.SetConnectTimeout(5 * time.Second)
-	return &Client{retry: cfg.Retry, region: cfg.Region, sdk: c}, nil
+	return &Client{retry: cfg.Retry, timeout: cfg.Timeout, region: cfg.Region, turn: make(chan struct{}, 1), sdk: c}, nil
+}
+
+// connectTimeout bounds connecting to CAS.
+const connectTimeout = 5 * time.Second
+
+// call makes one SDK call bounded by ctx (deadline.Call: the SDK takes no context, so its
+// timeouts are set from the time left), one at a time.
+func (c *Client) call(ctx context.Context, fn func(*sdkcas.Client) error) error {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return deadline.Err(ctx)
+	}
+	defer func() { <-c.turn }()
+	return deadline.Call(ctx, c.sdk, c.timeout, connectTimeout, func() error { return fn(c.sdk) })
 }
 
 // Region is the CAS region the client talks to: the suffix of the certificate ids ALB and NLB
@@ -126,11 +140,10 @@ func (c *Client) Fetch(ctx context.Context, id int64) (certificate, privateKey [
 		req := sdkcas.CreateGetUserCertificateDetailRequest()
 		req.CertId = requests.NewInteger64(id)
 		req.CertFilter = requests.NewBoolean(false)
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		var err error
-		resp, err = c.sdk.GetUserCertificateDetail(req)
-		return err
+		return c.call(ctx, func(sdk *sdkcas.Client) (err error) {
+			resp, err = sdk.GetUserCertificateDetail(req)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, nil, "", fetchError(id, err)

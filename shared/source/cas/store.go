@@ -38,23 +38,16 @@ var ErrNameTaken = errors.New("certificate name already used")
 // the first one, and any code that says the certificate is in use or deployed is taken as such.
 var inUseCodes = map[string]bool{"CertificateInUse": true, "ResourceInUse": true}
 
-// call runs one CAS call with retries, serialised on the SDK client.
-func (c *Client) call(ctx context.Context, fn func(*sdkcas.Client) error) error {
-	return retry.Do(ctx, c.retry, retryable, func() error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return fn(c.sdk)
-	})
+// retried runs one CAS call with retries, each attempt bounded by ctx (call).
+func (c *Client) retried(ctx context.Context, fn func(*sdkcas.Client) error) error {
+	return retry.Do(ctx, c.retry, retryable, func() error { return c.call(ctx, fn) })
 }
 
 // Upload stores certificatePEM (leaf first) and privateKeyPEM under name and returns the CAS id.
 // The key is sent to CAS only; no error holds it.
 func (c *Client) Upload(ctx context.Context, name, certificatePEM, privateKeyPEM string) (int64, error) {
 	var resp *sdkcas.UploadUserCertificateResponse
-	err := c.call(ctx, func(s *sdkcas.Client) error {
+	err := c.retried(ctx, func(s *sdkcas.Client) error {
 		req := sdkcas.CreateUploadUserCertificateRequest()
 		req.Name, req.Cert, req.Key = name, certificatePEM, privateKeyPEM
 		var err error
@@ -91,7 +84,7 @@ func (c *Client) list(ctx context.Context, status string) ([]Certificate, error)
 	var out []Certificate
 	for page := int64(1); ; page++ {
 		var resp *sdkcas.ListUserCertificateOrderResponse
-		err := c.call(ctx, func(s *sdkcas.Client) error {
+		err := c.retried(ctx, func(s *sdkcas.Client) error {
 			req := sdkcas.CreateListUserCertificateOrderRequest()
 			req.OrderType = "CERT"
 			req.Status = status
@@ -123,7 +116,7 @@ func (c *Client) list(ctx context.Context, status string) ([]Certificate, error)
 // Delete deletes certificate id. One CAS does not know counts as deleted; one a cloud resource
 // still uses is refused by CAS, and the error wraps provider.ErrInUse.
 func (c *Client) Delete(ctx context.Context, id int64) error {
-	err := c.call(ctx, func(s *sdkcas.Client) error {
+	err := c.retried(ctx, func(s *sdkcas.Client) error {
 		req := sdkcas.CreateDeleteUserCertificateRequest()
 		req.CertId = requests.NewInteger64(id)
 		_, err := s.DeleteUserCertificate(req)

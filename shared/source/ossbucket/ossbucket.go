@@ -12,6 +12,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	osscred "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/source"
 )
 
@@ -68,7 +69,7 @@ func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, err
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, describe(err)
+			return nil, describe(ctx, err)
 		}
 		for _, o := range page.Contents {
 			keys = append(keys, oss.ToString(o.Key))
@@ -84,7 +85,7 @@ func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, err
 func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
 	out, err := b.client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
 	if err != nil {
-		return nil, describe(err)
+		return nil, describe(ctx, err)
 	}
 	return source.ReadLimited(out.Body, max)
 }
@@ -93,7 +94,7 @@ func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte
 func (b *Bucket) SymlinkTarget(ctx context.Context, bucket, key string) (string, error) {
 	out, err := b.client.GetSymlink(ctx, &oss.GetSymlinkRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
 	if err != nil {
-		return "", describe(err)
+		return "", describe(ctx, err)
 	}
 	// OSS asks for non-ASCII targets to be URL-encoded in the header; a raw one is taken as is.
 	target := oss.ToString(out.Target)
@@ -107,7 +108,11 @@ func (b *Bucket) SymlinkTarget(ctx context.Context, bucket, key string) (string,
 }
 
 // describe turns an OSS error into a short one, mapping NoSuchKey to source.ErrNotFound.
-func describe(err error) error {
+func describe(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		// The run's time is up: say so, not how the transport noticed (its URL).
+		return fmt.Errorf("oss: %w", deadline.Err(ctx))
+	}
 	var se *oss.ServiceError
 	if errors.As(err, &se) {
 		if se.Code == "NoSuchKey" || se.Code == "NoSuchBucket" {

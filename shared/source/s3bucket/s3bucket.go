@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/source"
 )
 
@@ -64,7 +65,7 @@ func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, err
 	for p.HasMorePages() && len(keys) < 1000 {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, describe(err)
+			return nil, describe(ctx, err)
 		}
 		for _, o := range page.Contents {
 			keys = append(keys, aws.ToString(o.Key))
@@ -77,12 +78,16 @@ func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, err
 func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
 	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, describe(err)
+		return nil, describe(ctx, err)
 	}
 	return source.ReadLimited(out.Body, max)
 }
 
-func describe(err error) error {
+func describe(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		// The run's time is up: say so, not how the transport noticed (its URL).
+		return fmt.Errorf("s3: %w", deadline.Err(ctx))
+	}
 	var nsk *types.NoSuchKey
 	var nsb *types.NoSuchBucket
 	if errors.As(err, &nsk) || errors.As(err, &nsb) {

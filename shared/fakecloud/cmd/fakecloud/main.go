@@ -29,7 +29,7 @@ import (
 const usage = `fakecloud: local emulator of Alibaba SLB, OSS and AWS S3 for certrotate.
 
 Usage:
-  fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--ready-file PATH]
+  fakecloud serve  [--addr 127.0.0.1:8086] [--seed demo|FILE.json] [--latency 50ms] [--throttle 0.1] [--errors 0.05] [--hang slb,elb] [--ready-file PATH]
   fakecloud state  [--url URL] [--json]
   fakecloud put    [--url URL] --store oss|s3 --bucket B --key K --file F
   fakecloud mkcert --names a,b[,...] [--days 90] [--key-type ecdsa-p256|ecdsa-p384|rsa2048] --out DIR
@@ -115,6 +115,7 @@ func serve(args []string, stderr io.Writer) error {
 	throttle := fs.Float64("throttle", 0, "probability (0..1) of answering a throttling error")
 	errRate := fs.Float64("errors", 0, "probability (0..1) of answering a 5xx")
 	faultSeed := fs.Uint64("fault-seed", 1, "seed of the random fault injection")
+	hang := fs.String("hang", "", "comma-separated services whose requests are never answered: "+strings.Join(fakecloud.Services, ","))
 	ready := fs.String("ready-file", "", "write the base URL to this file once listening (removed on exit)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -145,6 +146,11 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 	faults := fakecloud.FaultConfig{LatencyMS: int(latency.Milliseconds()), ThrottleRate: *throttle, ErrorRate: *errRate, Seed: *faultSeed}
+	for _, svc := range strings.Split(*hang, ",") {
+		if svc = strings.TrimSpace(svc); svc != "" {
+			faults.Hang = append(faults.Hang, svc)
+		}
+	}
 	if err := faults.Apply(cloud.Faults()); err != nil {
 		return usageError{err.Error()}
 	}
@@ -177,6 +183,7 @@ func serve(args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("fakecloud stopping")
+	cloud.Faults().Clear() // releases hung requests, which Shutdown would wait for
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
