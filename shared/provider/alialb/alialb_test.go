@@ -237,3 +237,19 @@ func TestExpiredCertificateNamesAreKnown(t *testing.T) {
 		t.Errorf("Current = %+v", slot.Current)
 	}
 }
+
+// TestHangingALBEndsByTheDeadline: an ALB that never answers fails Discover with the deadline's
+// error, retryable, quoting no URL.
+func TestHangingALBEndsByTheDeadline(t *testing.T) {
+	c, _, p := setup(t)
+	old := alicastest.AddCAS(t, c, "old", alicastest.Bundle(t, "example.com"))
+	lsn := product.Listener(t, c, 1, old)
+	c.Faults().SetHang("alb")
+	defer c.Faults().SetHang()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := p.Discover(ctx, provider.Target{Name: "t", Provider: provider.AliALB, Region: alicastest.Region, ListenerID: lsn})
+	if err == nil || provider.IsPermanent(err) || !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Signature") {
+		t.Fatalf("Discover on a hanging ALB = %v", err)
+	}
+}
