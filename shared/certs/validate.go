@@ -18,7 +18,8 @@ const minRemaining = 24 * time.Hour
 // leaf (else an *Error wrapping ErrKeyMismatch), the leaf's signature algorithm is not
 // MD5 or SHA-1 based, each certificate is signed by the next, the leaf is valid now and
 // for at least 24 h more, the key is strong enough, the leaf names at least one DNS name
-// and, if it restricts extended key usage, allows TLS server authentication.
+// and no wildcard directly under a public suffix (*.com, *.co.uk) and, if it restricts extended
+// key usage, allows TLS server authentication.
 // Every error is a *Error.
 func (b *Bundle) Validate(now time.Time) error {
 	if b == nil || b.Leaf == nil {
@@ -66,6 +67,9 @@ func (b *Bundle) Validate(now time.Time) error {
 
 	if len(b.DNSNames()) == 0 {
 		return newError(FieldCertificate, "has no DNS name (no subjectAltName DNS entry, and the common name is not a host name)")
+	}
+	if err := checkPublicSuffix(b); err != nil {
+		return err
 	}
 
 	if len(leaf.ExtKeyUsage) > 0 || len(leaf.UnknownExtKeyUsage) > 0 {

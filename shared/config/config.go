@@ -20,9 +20,11 @@ import (
 type Rotate struct {
 	TargetsJSON   string `envconfig:"ROTATE_TARGETS"`
 	WebhookSecret string `envconfig:"ROTATE_WEBHOOK_SECRET"`
-	NotifyURL     string `envconfig:"ROTATE_NOTIFY_URL"`
-	NotifySecret  string `envconfig:"ROTATE_NOTIFY_SECRET"`
-	DryRun        bool   `envconfig:"ROTATE_DRY_RUN"`
+	// WebhookAcceptGitHub accepts a GitHub-style X-Hub-Signature-256 alone (no replay protection).
+	WebhookAcceptGitHub bool   `envconfig:"ROTATE_WEBHOOK_ACCEPT_GITHUB"`
+	NotifyURL           string `envconfig:"ROTATE_NOTIFY_URL"`
+	NotifySecret        string `envconfig:"ROTATE_NOTIFY_SECRET"`
+	DryRun              bool   `envconfig:"ROTATE_DRY_RUN"`
 
 	SLBEndpoint string `envconfig:"ROTATE_SLB_ENDPOINT"`
 	CASEndpoint string `envconfig:"ROTATE_CAS_ENDPOINT"`

@@ -20,8 +20,10 @@ const (
 // Notify is the configuration of the notify function (SPEC §7, NOTIFY_*).
 type Notify struct {
 	Secret string `envconfig:"NOTIFY_SECRET"`
-	On     string `envconfig:"NOTIFY_ON" default:"changes"`
-	Lang   string `envconfig:"NOTIFY_LANG" default:"en"`
+	// AcceptGitHub accepts a GitHub-style X-Hub-Signature-256 alone (no replay protection).
+	AcceptGitHub bool   `envconfig:"NOTIFY_ACCEPT_GITHUB"`
+	On           string `envconfig:"NOTIFY_ON" default:"changes"`
+	Lang         string `envconfig:"NOTIFY_LANG" default:"en"`
 
 	DingTalkWebhook string `envconfig:"NOTIFY_DINGTALK_WEBHOOK"`
 	DingTalkSecret  string `envconfig:"NOTIFY_DINGTALK_SECRET"`

@@ -9,7 +9,7 @@ import (
 )
 
 // bodyFields are the names a §4 body may hold, in the order messages list them.
-var bodyFields = []string{"certificate", "private_key", "chain", "name", "bucket", "key", "store", "cas_certificate_id", "targets"}
+var bodyFields = []string{"certificate", "private_key", "chain", "name", "bucket", "key", "store", "cas_certificate_id", "targets", "force"}
 
 // DecodeBody decodes a SPEC §4 body strictly: kind is KindWebhook (the verified
 // body of an HTTP request) or KindInvoke (a direct invocation's payload). An unknown
@@ -48,6 +48,14 @@ func DecodeBody(raw []byte, kind Kind) (*Body, error) {
 			return nil, err
 		}
 		present[f.name] = ok
+		if f.name != "certificate" && f.name != "private_key" && f.name != "chain" && keyMaterial(*f.dst) {
+			return nil, pemInField(f.name)
+		}
+	}
+	if v, ok := m["force"]; ok && !isNull(v) {
+		if err := json.Unmarshal(v, &b.Force); err != nil {
+			return nil, &Error{Field: "force", Reason: "must be true or false, not " + jsonKind(v)}
+		}
 	}
 	if v, ok := m["cas_certificate_id"]; ok && !isNull(v) {
 		id, err := casID(v)
@@ -209,6 +217,9 @@ func targetList(v json.RawMessage) ([]string, *Error) {
 		}
 		if strings.TrimSpace(s) == "" {
 			return nil, &Error{Field: field, Reason: "must not be empty"}
+		}
+		if keyMaterial(s) {
+			return nil, pemInField(field)
 		}
 		if j, dup := seen[s]; dup {
 			return nil, &Error{Field: field, Reason: fmt.Sprintf("repeats %s", index("targets", j))}

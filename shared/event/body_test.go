@@ -49,7 +49,7 @@ func TestDecodeBodyRefuses(t *testing.T) {
 		field string
 		words string
 	}{
-		{"unknown field", `{` + inline + `,"password":"x"}`, "password", "unknown field: a certificate body has only certificate, private_key, chain, name, bucket, key, store, cas_certificate_id or targets"},
+		{"unknown field", `{` + inline + `,"password":"x"}`, "password", "unknown field: a certificate body has only certificate, private_key, chain, name, bucket, key, store, cas_certificate_id, targets or force"},
 		{"several unknown fields", `{` + inline + `,"b":1,"a":2,"c":3}`, "a", "also unknown: b, c"},
 		{"unknown field, odd name", `{` + inline + `,"x\ny":1}`, `"x\ny"`, "unknown field"},
 		{"case matters", `{"Certificate":"C","private_key":"K"}`, "Certificate", "unknown field"},

@@ -54,6 +54,8 @@ type Body struct {
 	Store            string   `json:"store,omitempty"`
 	CASCertificateID int64    `json:"cas_certificate_id,omitempty"`
 	Targets          []string `json:"targets,omitempty"`
+	// Force lets the certificate replace one that expires later (SPEC §9, no downgrade).
+	Force bool `json:"force,omitempty"`
 }
 
 // Record is one "certificate issued" notice.

@@ -59,6 +59,9 @@ func decodeOSS(top map[string]json.RawMessage) (*Event, error) {
 	if len(items) == 0 {
 		return nil, &Error{Field: "events", Reason: "holds no record"}
 	}
+	if err := checkCount(len(items), "events"); err != nil {
+		return nil, err
+	}
 	ev := &Event{Records: make([]Record, 0, len(items))}
 	for i, item := range items {
 		path := index("events", i)

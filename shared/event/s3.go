@@ -7,17 +7,33 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 )
 
 // s3CreatedPrefix starts every S3 event name we accept (ObjectCreated:Put, :Post,
 // :Copy, :CompleteMultipartUpload).
 const s3CreatedPrefix = "ObjectCreated:"
 
+// s3Record is the part of an S3 notification record we read. The field names are the wire
+// names of aws-lambda-go events.S3EventRecord; our own struct so that a field we do not use
+// (eventTime, userIdentity, requestParameters, s3.object.size …) cannot fail the decode,
+// whatever its type.
+type s3Record struct {
+	EventSource string `json:"eventSource"`
+	EventName   string `json:"eventName"`
+	AWSRegion   string `json:"awsRegion"`
+	S3          struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key  string `json:"key"`
+			ETag string `json:"eTag"`
+		} `json:"object"`
+	} `json:"s3"`
+}
+
 // decodeS3 decodes the S3 notification {"Records":[…]}. Each record is decoded on
-// its own with aws-lambda-go's events.S3EventRecord, so an error names the record.
+// its own, so an error names the record.
 func decodeS3(top map[string]json.RawMessage) (*Event, error) {
 	raw := top["Records"]
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '[' {
@@ -29,6 +45,9 @@ func decodeS3(top map[string]json.RawMessage) (*Event, error) {
 	}
 	if len(items) == 0 {
 		return nil, &Error{Field: "Records", Reason: "holds no record"}
+	}
+	if err := checkCount(len(items), "Records"); err != nil {
+		return nil, err
 	}
 	ev := &Event{Records: make([]Record, 0, len(items))}
 	for i, item := range items {
@@ -46,22 +65,19 @@ func s3Object(raw json.RawMessage, path string) (*Object, *Error) {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 		return nil, &Error{Field: path, Reason: "must be an S3 event record (an object), not " + jsonKind(raw)}
 	}
-	var r events.S3EventRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		// events.S3Object.UnmarshalJSON URL-decodes the key, and a malformed
-		// escape fails the whole record: name the key rather than the record.
+	var r s3Record
+	if err := decodeAt(raw, &r, path); err != nil {
+		return nil, err
+	}
+	// Keys in S3 notifications are form-URL-encoded ("+" is a space), as aws-lambda-go's
+	// events.S3Object.URLDecodedKey decodes them (url.QueryUnescape).
+	key, err := url.QueryUnescape(r.S3.Object.Key)
+	if err != nil {
 		var esc url.EscapeError
-		var te *json.UnmarshalTypeError
-		var pe *time.ParseError
-		switch {
-		case errors.As(err, &esc):
+		if errors.As(err, &esc) {
 			return nil, &Error{Field: join(path, "s3.object.key"), Reason: fmt.Sprintf("is not a valid URL-encoded key: bad escape %s", quote(string(esc)))}
-		case errors.As(err, &te):
-			return nil, &Error{Field: join(path, te.Field), Reason: fmt.Sprintf("must be %s, not %s", goKind(te.Type.Kind().String()), article(te.Value))}
-		case errors.As(err, &pe):
-			return nil, &Error{Field: join(path, "eventTime"), Reason: "is not an RFC 3339 time"}
 		}
-		return nil, &Error{Field: path, Reason: err.Error()}
+		return nil, &Error{Field: join(path, "s3.object.key"), Reason: "is not a valid URL-encoded key"}
 	}
 	if r.EventSource != "aws:s3" {
 		return nil, &Error{Field: join(path, "eventSource"), Reason: fmt.Sprintf("%s is not an S3 notification (expected \"aws:s3\")", quote(r.EventSource))}
@@ -69,12 +85,10 @@ func s3Object(raw json.RawMessage, path string) (*Object, *Error) {
 	if !strings.HasPrefix(r.EventName, s3CreatedPrefix) || r.EventName == s3CreatedPrefix {
 		return nil, &Error{Field: join(path, "eventName"), Reason: fmt.Sprintf("%s is not accepted: expected ObjectCreated:* (Put, Post, Copy, CompleteMultipartUpload)", quote(r.EventName))}
 	}
-	// Keys in S3 notifications are form-URL-encoded ("+" is a space):
-	// URLDecodedKey is url.QueryUnescape(key).
 	o := &Object{
 		Store:     "s3",
 		Bucket:    r.S3.Bucket.Name,
-		Key:       r.S3.Object.URLDecodedKey,
+		Key:       key,
 		Region:    r.AWSRegion,
 		ETag:      r.S3.Object.ETag,
 		EventName: r.EventName,

@@ -259,7 +259,30 @@ func TestHostileInputs(t *testing.T) {
 		{"names not covering the target", false, withCert(func(t *testing.T, e *env) (string, string) {
 			is := issue(t, certstest.Options{DNSNames: []string{"other.org", "*.other.org"}})
 			return string(is.FullchainPEM), string(is.KeyPEM)
-		}), hostileWant{status: report.Unchanged, exit: 0, says: []string{`"status":"skipped"`, "certificate does not cover example.com, www.example.com"}}},
+		}), hostileWant{status: report.Skipped, exit: 0, says: []string{`"status":"skipped"`, "certificate does not cover example.com, www.example.com"}}},
+
+		{"an older certificate (late redelivery): no downgrade", false, withCert(func(t *testing.T, e *env) (string, string) {
+			is := issue(t, certstest.Options{NotAfter: time.Now().Add(36 * time.Hour)}) // the listener's expires in 48 h
+			return string(is.FullchainPEM), string(is.KeyPEM)
+		}), hostileWant{status: report.Skipped, exit: 0, says: []string{"no downgrade", `"force\": true`}}},
+		{"wildcard under a public suffix", false, withCert(func(t *testing.T, e *env) (string, string) {
+			is := issue(t, certstest.Options{DNSNames: []string{"*.co.uk", "example.co.uk"}})
+			return string(is.FullchainPEM), string(is.KeyPEM)
+		}), badReport("*.co.uk", "public suffix")},
+		{"private key in name", false, func(t *testing.T, e *env) []byte {
+			c, k := good(e)
+			return inline(c, k, "name", k)
+		}, badReport("name: holds PEM text")},
+		{"private key in targets", false, func(t *testing.T, e *env) []byte {
+			c, k := good(e)
+			return inline(c, k, "targets", []string{k})
+		}, badReport("targets[0]: holds PEM text")},
+		{"force not a boolean", false, func(t *testing.T, e *env) []byte {
+			c, k := good(e)
+			return inline(c, k, "force", "yes")
+		}, badReport("force: must be true or false")},
+		{"101 records", false, raw(`{"Records":[` + strings.TrimSuffix(strings.Repeat(`{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"c/fullchain.pem"}}},`, 101), ",") + `]}`),
+			badReport("Records: holds 101 records, over the limit of 100")},
 
 		// Webhook requests.
 		{"webhook without a secret configured", false, hook("POST", goodBody, nil), badHTTP(http.StatusUnauthorized, "ROTATE_WEBHOOK_SECRET is not set")},
@@ -277,7 +300,11 @@ func TestHostileInputs(t *testing.T) {
 		}), badHTTP(http.StatusUnauthorized, "no v1 signature matches the body")},
 		{"GitHub signature wrong", true, hook("POST", goodBody, func(t *testing.T, b []byte) map[string]string {
 			return map[string]string{"X-Hub-Signature-256": "sha256=" + strings.Repeat("0", 64)}
-		}), badHTTP(http.StatusUnauthorized, "x-hub-signature-256 does not match the body")},
+		}), badHTTP(http.StatusUnauthorized, "x-hub-signature-256 signature alone is not accepted")},
+		{"GitHub signature right, but not opted in (a replay with webhook-* stripped)", true, hook("POST", goodBody, func(t *testing.T, b []byte) map[string]string {
+			key, _ := webhook.Key(secret)
+			return webhook.SignGitHub(key, b)
+		}), badHTTP(http.StatusUnauthorized, "not accepted", "ROTATE_WEBHOOK_ACCEPT_GITHUB=true")},
 		{"stale timestamp", true, hook("POST", goodBody, func(t *testing.T, b []byte) map[string]string {
 			return signed(t, b, "msg_old", time.Now().Add(-301*time.Second))
 		}),
@@ -316,7 +343,7 @@ func TestHostileInputs(t *testing.T) {
 			is := issue(t, certstest.Options{DNSNames: []string{"other.org"}})
 			b := inline(string(is.FullchainPEM), string(is.KeyPEM))
 			ev := httpEvent(t, "lambda", "POST", signed(t, b, "msg_replayed", time.Now()), b, true)
-			if code, body := e.call(t, ev); code != http.StatusOK || body["status"] != report.Unchanged {
+			if code, body := e.call(t, ev); code != http.StatusOK || body["status"] != report.Skipped {
 				t.Fatalf("first delivery: %d %v", code, body)
 			}
 			return ev

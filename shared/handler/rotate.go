@@ -42,6 +42,7 @@ func NewRotate(cfg *config.Rotate, log *slog.Logger) (*Rotate, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ROTATE_WEBHOOK_SECRET: %w", err)
 		}
+		v.AcceptGitHub(cfg.WebhookAcceptGitHub)
 		h.verifier = v
 	}
 	return h, nil
@@ -150,7 +151,7 @@ func (h *Rotate) notifyAll(ctx context.Context, reps []*report.Report, log *slog
 	for _, rep := range reps {
 		wg.Go(func() {
 			if err := notify.Post(ctx, nil, h.cfg.NotifyURL, h.cfg.NotifySecret, rep); err != nil {
-				log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", err.Error())
+				log.Warn("notify failed: the rotation stands, but nobody was told", "run_id", rep.ID, "error", report.Redact(err.Error()))
 				return
 			}
 			log.Info("report posted to notify", "run_id", rep.ID)

@@ -62,7 +62,6 @@ func SignCommand(getenv func(string) string) entry.Command {
 				return fail("the body would be refused: %v", err)
 			}
 			headers := webhook.Sign(key, "msg_"+report.NewID(), time.Now(), body)
-			delete(headers, webhook.HeaderGitHub)
 			headers["content-type"] = "application/json"
 			switch *as {
 			case "headers":

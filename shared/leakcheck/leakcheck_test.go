@@ -80,6 +80,9 @@ func TestScanCatchesEveryForm(t *testing.T) {
 		{"OSS V1 Authorization", "authorization: OSS LTAI5tFakeCloudDemoKey:" + base64.StdEncoding.EncodeToString(sum[:20]), nil, KindSignature},
 		{"webhook-signature", `"webhook-signature":"v1,` + base64.StdEncoding.EncodeToString(sum) + `"`, nil, KindSignature},
 		{"X-Hub-Signature-256", "X-Hub-Signature-256: sha256=" + hex.EncodeToString(sum), nil, KindSignature},
+		{"a signed SLB URL in an error", `Get "https://slb.cn-hangzhou.aliyuncs.com/?AccessKeyId=LTAI5tFake&Action=SetLoadBalancerHTTPSListenerAttribute&Signature=abc&SignatureNonce=42": context deadline exceeded`, nil, KindQuery},
+		{"a short signature in a query", "/?Action=X&Signature=abc%3D", nil, KindQuery},
+		{"a robot URL's token", `post https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef failed`, nil, KindQuery},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := []byte("first line\nsecond line\n" + tc.planted + "\nlast line\n")

@@ -38,7 +38,14 @@ const (
 	KindSecret    = "registered secret or key fragment"
 	KindEmulator  = "the emulator's access key secret"
 	KindSignature = "request or webhook signature"
+	KindQuery     = "query string of a signed request or a credential URL"
 )
+
+// signedQueries are query parameters that only a signed request or a credential-bearing URL
+// carries: an Alibaba RPC call's AccessKeyId, SignatureNonce and Signature (any length), a
+// presigned S3/OSS URL's credential and signature, a robot URL's access_token (SPEC §8: no error,
+// reason, warning, log line or answer quotes a request's query string).
+var signedQueries = regexp.MustCompile(`[?&](?:AccessKeyId|SignatureNonce|Signature|X-Amz-Credential|X-Amz-Signature|x-oss-credential|x-oss-signature|access_token)=[^\s&"'<>\\]+`)
 
 // minNeedle is the shortest secret looked for: shorter ones would match ordinary text.
 const minNeedle = 8
@@ -80,6 +87,9 @@ func scan(data []byte, needles []needle) []Finding {
 		for _, m := range re.FindAllIndex(data, -1) {
 			add(m[0], KindSignature)
 		}
+	}
+	for _, m := range signedQueries.FindAllIndex(data, -1) {
+		add(m[0], KindQuery)
 	}
 	for off := 0; ; {
 		i := bytes.Index(data[off:], []byte(fakecore.DefaultAccessKeySecret))

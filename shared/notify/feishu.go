@@ -42,7 +42,7 @@ const feishuMax = 15000
 // feishuTemplate colours the card header by status.
 var feishuTemplate = map[string]string{
 	report.Rotated: "green", report.Partial: "orange", report.Failed: "red", report.DryRun: "blue",
-	report.Unchanged: "grey", report.Pending: "yellow",
+	report.Unchanged: "grey", report.Pending: "yellow", report.Skipped: "orange",
 }
 
 // Send implements Channel.

@@ -91,7 +91,11 @@ type Handler struct {
 
 // NewHandler returns the handler for a validated configuration.
 func NewHandler(cfg *config.Notify, log *slog.Logger) (*Handler, error) {
-	return NewHandlerWith(New(cfg, log), cfg.Secret, log)
+	h, err := NewHandlerWith(New(cfg, log), cfg.Secret, log)
+	if err == nil && h.verifier != nil {
+		h.verifier.AcceptGitHub(cfg.AcceptGitHub)
+	}
+	return h, err
 }
 
 // NewHandlerWith returns a handler over n; secret is NOTIFY_SECRET ("" refuses every HTTP request).

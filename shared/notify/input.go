@@ -104,7 +104,7 @@ func DecodeReports(raw []byte) ([]*report.Report, error) {
 			return nil, refused("report %d: not a rotate report: id and status are required", i)
 		}
 		if _, ok := statusWords[r.Status]; !ok {
-			return nil, refused("report %d: status %q is not one of rotated, unchanged, pending, partial, failed, dry_run", i, oneLine(r.Status, 40))
+			return nil, refused("report %d: status %q is not one of rotated, unchanged, skipped, pending, partial, failed, dry_run", i, oneLine(r.Status, 40))
 		}
 	}
 	return reps, nil
@@ -146,6 +146,14 @@ func decodeDestination(top map[string]json.RawMessage) (*Input, error) {
 		in.Reports = reps
 		if failed {
 			in.Note = describe(d)
+			// The platform says the invocation failed: a report inside that claims success is not
+			// believed (a forged or stale record), so the message never reads as success.
+			for _, r := range reps {
+				if r.Status != report.Failed && r.Status != report.Partial && r.Status != report.Pending {
+					r.Error = fmt.Sprintf("the platform reports that rotate failed (%s), though its report says %s", condition(d), oneLine(r.Status, 20))
+					r.Status = report.Failed
+				}
+			}
 		}
 		return in, nil
 	}

@@ -129,3 +129,36 @@ func TestDestinationNeverCarriesThePEMsOfTheEvent(t *testing.T) {
 	m.Note = in.Note
 	assertNoSecrets(t, m.Text()+m.Markdown()+rep.Error, "MIGHAgEAMBMG")
 }
+
+// TestForgedDestinationRecordNeverReadsAsSuccess: a record saying the invocation failed, whose
+// responsePayload holds a report claiming success, is shown as failed.
+func TestForgedDestinationRecordNeverReadsAsSuccess(t *testing.T) {
+	for _, status := range []string{report.Rotated, report.Unchanged, report.Skipped, report.DryRun} {
+		t.Run(status, func(t *testing.T) {
+			raw := `{"version":"1.0","timestamp":"2026-05-20T08:30:04Z","requestContext":{"requestId":"r","condition":"RetriesExhausted","approximateInvokeCount":3},
+				"requestPayload":{},"responseContext":{"statusCode":200,"functionError":"Unhandled"},
+				"responsePayload":{"id":"x","status":"` + status + `","source":{"kind":"invoke"},"targets":[],"started_at":"2026-05-20T08:30:00Z","finished_at":"2026-05-20T08:30:04Z"}}`
+			in, err := Decode([]byte(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := NewMessage(in.Reports[0], "en", fixedNow)
+			if m.Status != report.Failed || !strings.Contains(m.Text(), "Failed") || strings.Contains(m.Title(), "Rotated") {
+				t.Fatalf("status %s, message:\n%s", m.Status, m.Text())
+			}
+		})
+	}
+}
+
+// TestSkippedIsTold: a skipped run is sent with NOTIFY_ON=changes and says no target took it.
+func TestSkippedIsTold(t *testing.T) {
+	rep := partialReport(t)
+	rep.Status = report.Skipped
+	for i := range rep.Targets {
+		rep.Targets[i].Status, rep.Targets[i].Error = report.TargetSkipped, ""
+	}
+	m := NewMessage(rep, "en", fixedNow)
+	if !Wants("changes", m.Status) || !strings.Contains(m.Title(), "Skipped: no target took the certificate") {
+		t.Fatalf("status %s wanted %v, title %q", m.Status, Wants("changes", m.Status), m.Title())
+	}
+}

@@ -40,7 +40,7 @@ func NewMessage(rep *report.Report, lang string, now time.Time) *Message {
 // says "success" after a step failed.
 func EffectiveStatus(rep *report.Report) string {
 	s := rep.Status
-	if s != report.Rotated && s != report.Unchanged && s != report.DryRun {
+	if s != report.Rotated && s != report.Unchanged && s != report.DryRun && s != report.Skipped {
 		return s
 	}
 	var rotated, failed int
@@ -67,12 +67,13 @@ var statusWords = map[string][2]string{ // en, zh
 	report.Failed:    {"Failed", "失败"},
 	report.DryRun:    {"Dry run", "演练（未改动）"},
 	report.Unchanged: {"Unchanged", "无变化"},
+	report.Skipped:   {"Skipped: no target took the certificate", "已跳过：没有目标接受此证书"},
 	report.Pending:   {"Pending", "等待中"},
 }
 
 var statusEmoji = map[string]string{
 	report.Rotated: "✅", report.Partial: "⚠️", report.Failed: "❌", report.DryRun: "🧪",
-	report.Unchanged: "➖", report.Pending: "⏳",
+	report.Unchanged: "➖", report.Pending: "⏳", report.Skipped: "⏭️",
 }
 
 var targetWords = map[string][2]string{
@@ -155,55 +156,52 @@ func (m *Message) Title() string {
 	return m.Emoji() + " " + m.StatusWord() + " · " + m.Subject()
 }
 
-// style renders the parts of a message in one markup dialect.
+// style renders the parts of a message in one markup dialect. Every part is given plain text
+// (the message's own words, or text from outside: certificate names, bucket keys, target names,
+// error texts) and escapes it with the channel's one escaper, esc, so no caller has to remember
+// to and no outside text becomes a link, a mention, a heading or a tag (escape.go).
 type style struct {
+	esc     func(string) string // the channel's escaper, for free text
 	heading func(string) string // the title line
 	bold    func(string) string
-	code    func(string) string // names and ids, not escaped inside
-	esc     func(string) string // free text
+	code    func(string) string // names and ids
 	sep     string              // between lines
 	bullet  string
 }
 
 func plain(s string) string { return s }
 
-// textStyle is plain text: e-mail and the fallbacks.
-var textStyle = style{heading: plain, bold: plain, code: plain, esc: plain, sep: "\n", bullet: "- "}
+// textStyle is plain text: e-mail and the fallbacks. Plain text carries no markup to escape.
+var textStyle = style{esc: plain, heading: plain, bold: plain, code: plain, sep: "\n", bullet: "- "}
 
 // markdownStyle suits Feishu cards and WeCom, whose markdown has headings, bold and code spans.
 var markdownStyle = style{
-	heading: func(s string) string { return "**" + s + "**" },
-	bold:    func(s string) string { return "**" + s + "**" },
-	code:    func(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" },
-	esc:     escapeMarkdown, sep: "\n", bullet: "- ",
+	esc:     escapeMarkdown,
+	heading: func(s string) string { return "**" + escapeMarkdown(s) + "**" },
+	bold:    func(s string) string { return "**" + escapeMarkdown(s) + "**" },
+	code:    func(s string) string { return "`" + escapeCodeSpan(s) + "`" },
+	sep:     "\n", bullet: "- ",
 }
 
 // dingTalkStyle is DingTalk's markdown: no code spans, and a line break needs a blank line.
-// Only the characters that would start emphasis or a link are escaped: ids keep their '_'.
+// Only the characters that would start emphasis, a link, a heading or a tag are escaped: ids
+// keep their '_'.
 var dingTalkStyle = style{
-	heading: func(s string) string { return "### " + s },
-	bold:    func(s string) string { return "**" + s + "**" },
-	code:    dingTalkEscaper.Replace,
-	esc:     dingTalkEscaper.Replace, sep: "\n\n", bullet: "- ",
+	esc:     escapeDingTalk,
+	heading: func(s string) string { return "### " + escapeDingTalk(s) },
+	bold:    func(s string) string { return "**" + escapeDingTalk(s) + "**" },
+	code:    escapeDingTalk,
+	sep:     "\n\n", bullet: "- ",
 }
-
-var dingTalkEscaper = strings.NewReplacer("*", `\*`, "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;")
 
 // slackStyle is Slack mrkdwn: *bold*, `code`, and &, <, > escaped everywhere.
 var slackStyle = style{
+	esc:     slackEscape,
 	heading: func(s string) string { return "*" + slackEscape(s) + "*" },
-	bold:    func(s string) string { return "*" + s + "*" },
+	bold:    func(s string) string { return "*" + slackEscape(s) + "*" },
 	code:    func(s string) string { return "`" + slackEscape(strings.ReplaceAll(s, "`", "'")) + "`" },
-	esc:     slackEscape, sep: "\n", bullet: "• ",
+	sep:     "\n", bullet: "• ",
 }
-
-var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;")
-
-func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
-
-var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-func slackEscape(s string) string { return slackEscaper.Replace(s) }
 
 // Text is the message as plain text.
 func (m *Message) Text() string { return m.render(textStyle, true) }

@@ -113,12 +113,12 @@ func TestMessageNeverCarriesKeyMaterial(t *testing.T) {
 }
 
 func TestWants(t *testing.T) {
-	all := []string{report.Rotated, report.Partial, report.Failed, report.DryRun, report.Unchanged, report.Pending}
+	all := []string{report.Rotated, report.Partial, report.Failed, report.DryRun, report.Unchanged, report.Pending, report.Skipped}
 	for _, tc := range []struct {
 		on   string
 		want []string
 	}{
-		{config.NotifyOnChanges, []string{report.Rotated, report.Partial, report.Failed, report.DryRun}},
+		{config.NotifyOnChanges, []string{report.Rotated, report.Partial, report.Failed, report.DryRun, report.Skipped}},
 		{config.NotifyOnFailures, []string{report.Partial, report.Failed}},
 		{config.NotifyOnAll, all},
 	} {

@@ -42,17 +42,18 @@ type Rebinder interface {
 
 // Cleaner is a Provider that can delete the certificates this project uploaded.
 type Cleaner interface {
-	// Owned lists the certificates this project uploaded in region (recognised by the name it
-	// gives them). region is one that a Discover of this run returned slots in.
+	// Owned lists the certificates this deployment uploaded in region: those carrying its mark
+	// (MarkKey = the deployment id), never one recognised by its name alone. region is one that a
+	// Discover of this run returned slots in.
 	Owned(ctx context.Context, region string) ([]Owned, error)
 
 	// Delete deletes certificate id in region. It refuses, with a Permanent error and no
-	// mutating call, a certificate this project did not upload. The cloud refuses one that a
+	// mutating call, a certificate that does not carry this deployment's mark. The cloud refuses one that a
 	// listener or SNI domain still serves: Delete then returns an error wrapping ErrInUse.
 	Delete(ctx context.Context, region, certificateID string) error
 }
 
-// Owned is a certificate this project uploaded.
+// Owned is a certificate this deployment uploaded (it carries the deployment's mark).
 type Owned struct {
 	ID          string
 	Name        string
@@ -87,9 +88,10 @@ type Slot struct {
 
 // Bound describes the certificate a slot serves now.
 type Bound struct {
-	ID          string   // provider's certificate id; empty when the slot serves none
-	Fingerprint string   // SHA-1 of the leaf, as certs.NormalizeFingerprint gives it; empty when unknown
-	Names       []string // DNS names it covers (common name and SANs), lower-case
+	ID          string    // provider's certificate id; empty when the slot serves none
+	Fingerprint string    // SHA-1 of the leaf, as certs.NormalizeFingerprint gives it; empty when unknown
+	Names       []string  // DNS names it covers (common name and SANs), lower-case
+	NotAfter    time.Time // when it expires; zero when unknown
 }
 
 // permanentError marks an error that retrying cannot fix.

@@ -14,6 +14,7 @@ import (
 const (
 	Rotated   = "rotated"
 	Unchanged = "unchanged"
+	Skipped   = "skipped" // no place took the certificate
 	Pending   = "pending"
 	Partial   = "partial"
 	Failed    = "failed"
@@ -37,7 +38,8 @@ type Report struct {
 	Certificate *certs.Info `json:"certificate,omitempty"`
 	Targets     []Target    `json:"targets"`
 	Error       string      `json:"error,omitempty"`
-	Reason      string      `json:"reason,omitempty"` // why a run is pending
+	Warnings    []string    `json:"warnings,omitempty"` // what did not stop the run but needs a person
+	Reason      string      `json:"reason,omitempty"`   // why a run is pending
 	StartedAt   string      `json:"started_at"`
 	FinishedAt  string      `json:"finished_at"`
 
@@ -86,24 +88,27 @@ func NewID() string {
 // Fail marks the whole run failed with err. badInput says the input, not the cloud, was at fault.
 func (r *Report) Fail(err error, badInput bool) {
 	r.Status = Failed
-	r.Error = err.Error()
+	r.Error = Redact(err.Error())
 	r.BadInput = badInput
 }
 
-// Settle derives the run status from the targets and stamps the finish time. A run that already
-// failed or is pending keeps its status.
+// Settle derives the run status from the targets, stamps the finish time and redacts every text
+// (Redact). A run that already failed or is pending keeps its status.
 func (r *Report) Settle(now time.Time, dryRun bool) {
 	r.FinishedAt = now.UTC().Format(time.RFC3339)
+	r.redact()
 	if r.Status == Failed || r.Status == Pending {
 		return
 	}
-	var rotated, failed int
+	var rotated, failed, skipped int
 	for _, t := range r.Targets {
 		switch t.Status {
 		case TargetRotated:
 			rotated++
 		case TargetFailed:
 			failed++
+		case TargetSkipped:
+			skipped++
 		}
 	}
 	switch {
@@ -114,6 +119,10 @@ func (r *Report) Settle(now time.Time, dryRun bool) {
 		if r.Error == "" {
 			r.Error = "every target that takes this certificate failed; see targets"
 		}
+	case skipped == len(r.Targets):
+		// No place took the certificate (or none was found): not a failure, but not "unchanged"
+		// either, which would claim every place already serves it (SPEC §8).
+		r.Status = Skipped
 	case dryRun:
 		r.Status = DryRun
 	case rotated > 0:

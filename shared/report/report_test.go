@@ -17,7 +17,8 @@ func TestSettleAndExitCode(t *testing.T) {
 		status  string
 		code    int
 	}{
-		{"nothing", nil, false, Unchanged, 0},
+		{"nothing", nil, false, Skipped, 0},
+		{"every target skipped", []string{TargetSkipped, TargetSkipped}, false, Skipped, 0},
 		{"rotated", []string{TargetRotated, TargetSkipped, TargetUnchanged}, false, Rotated, 0},
 		{"all unchanged or skipped", []string{TargetUnchanged, TargetSkipped}, false, Unchanged, 0},
 		{"partial", []string{TargetRotated, TargetFailed}, false, Partial, 1},

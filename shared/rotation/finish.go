@@ -16,25 +16,41 @@ import (
 
 // rollback rebinds every slot this run changed to the certificate it served before
 // (ROTATE_ON_PARTIAL=rollback). A slot that cannot be rolled back stays rotated, with the reason.
+// Each slot is read again first: one that serves another certificate than this run bound has been
+// rebound since by a concurrent run, whose binding wins: rolling it back would undo that run's
+// rotation with what this run read before it (SPEC §9, convergence), so it is left as it is.
 func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds, log *slog.Logger, rep *report.Report) {
-	back, kept := make([]bool, len(results)), make([]bool, len(results)) // rolled back; could not be
+	back, kept, moved := make([]bool, len(results)), make([]bool, len(results)), make([]bool, len(results))
 	r.each(len(results), func(i int) {
 		res := &results[i]
 		if !res.changed || res.Status != report.TargetRotated {
 			return
 		}
 		err := errors.New("the provider cannot roll back")
-		if p, perr := clouds.Provider(res.Provider); perr != nil {
+		p, perr := clouds.Provider(res.Provider)
+		if perr != nil {
 			err = perr
 		} else if rb, ok := p.(provider.Rebinder); ok {
-			if err = rb.Rebind(ctx, res.slot, res.PreviousCertificateID); err == nil {
-				err = verify(ctx, p, res.slot, res.PreviousCertificateID)
+			now, rerr := p.Bound(ctx, res.slot)
+			switch {
+			case rerr != nil:
+				err = fmt.Errorf("reading the binding before rolling back: %w", rerr)
+			case now.ID != res.CertificateID:
+				moved[i] = true
+				res.Reason = fmt.Sprintf("not rolled back: another run has since bound certificate %s here", now.ID)
+				log.Info("rollback: left to a concurrent run's binding", "target", res.Name, "certificate_id", now.ID)
+				res.CertificateID = now.ID
+				return
+			default:
+				if err = rb.Rebind(ctx, res.slot, res.PreviousCertificateID); err == nil {
+					err = verify(ctx, p, res.slot, res.PreviousCertificateID)
+				}
 			}
 		}
 		if err != nil {
 			kept[i] = true
-			res.Reason = "rollback failed: " + err.Error()
-			log.Error("rollback failed", "target", res.Name, "error", err.Error())
+			res.Reason = "rollback failed: " + report.Redact(err.Error())
+			log.Error("rollback failed", "target", res.Name, "error", report.Redact(err.Error()))
 			return
 		}
 		log.Info("rolled back", "target", res.Name, "certificate_id", res.PreviousCertificateID)
@@ -42,8 +58,11 @@ func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds,
 		res.CertificateID, res.PreviousCertificateID = res.PreviousCertificateID, res.CertificateID
 		back[i] = true
 	})
-	if nb, nk := count(back), count(kept); nb > 0 || nk > 0 {
+	if nb, nk, nm := count(back), count(kept), count(moved); nb > 0 || nk > 0 || nm > 0 {
 		rep.Error = fmt.Sprintf("some targets failed; %d rolled back, %d could not be rolled back", nb, nk)
+		if nm > 0 {
+			rep.Error += fmt.Sprintf(", %d left to a concurrent run's binding", nm)
+		}
 	}
 }
 
@@ -83,7 +102,7 @@ func (r *Rotator) finish(ctx context.Context, results []result, b *certs.Bundle,
 		}
 		owned, err := cl.Owned(ctx, pl.region)
 		if err != nil {
-			log.Warn("listing certificates for cleanup failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", err.Error())
+			log.Warn("listing certificates for cleanup failed; left for the next run", "provider", pl.provider, "region", pl.region, "error", report.Redact(err.Error()))
 			continue
 		}
 		if rb, ok := p.(provider.Rebinder); ok {
@@ -118,7 +137,7 @@ func converge(ctx context.Context, p provider.Provider, rb provider.Rebinder, pl
 			err = verify(ctx, p, res.slot, canonical)
 		}
 		if err != nil {
-			log.Warn("converge: moving to the one copy failed; left for the next run", "target", res.Name, "error", err.Error())
+			log.Warn("converge: moving to the one copy failed; left for the next run", "target", res.Name, "error", report.Redact(err.Error()))
 			continue
 		}
 		log.Info("converge: moved to the one copy of this certificate", "target", res.Name, "from", id, "certificate_id", canonical)
@@ -150,7 +169,7 @@ func (r *Rotator) cleanup(ctx context.Context, cl provider.Cleaner, pl place, re
 		case errors.Is(err, provider.ErrInUse):
 			log.Debug("cleanup: certificate still in use", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID)
 		default:
-			log.Warn("cleanup: delete failed; left for the next run", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "error", err.Error())
+			log.Warn("cleanup: delete failed; left for the next run", "provider", pl.provider, "region", pl.region, "certificate_id", o.ID, "error", report.Redact(err.Error()))
 		}
 	}
 }

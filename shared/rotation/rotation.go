@@ -4,6 +4,7 @@ package rotation
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,9 @@ type Options struct {
 	// read-back slice earlier. Zero: the invocation's plan (deadline.From), else deadline.New.
 	Reserve time.Duration
 	Now     func() time.Time
+	// Roots are the trusted roots a certificate sent without intermediates is checked against
+	// for the report's warnings; nil: the system's.
+	Roots *x509.CertPool
 }
 
 // Rotator runs rotations. It is safe for concurrent use.
@@ -107,12 +111,13 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 		rep.Fail(err, true)
 		return rep
 	}
+	rep.Warnings = b.Warnings(r.opt.Roots)
 	log.Info("certificate valid", "common_name", info.CommonName, "dns_names", info.DNSNames,
 		"fingerprint_sha256", info.FingerprintSHA256, "not_after", info.NotAfter, "targets", len(targets))
 
 	slots, failed := r.discover(writes, targets, clouds, log)
 	rep.Targets = append(rep.Targets, failed...)
-	results := r.deploy(writes, work, slots, b, clouds, log)
+	results := r.deploy(writes, work, slots, b, rec.Body != nil && rec.Body.Force, clouds, log)
 	if r.opt.Rollback && !r.opt.DryRun && len(failed)+countFailed(results) > 0 {
 		r.rollback(work, results, clouds, log, rep)
 	}
@@ -204,9 +209,9 @@ func (r *Rotator) discover(ctx context.Context, targets []provider.Target, cloud
 			slots[i], err = p.Discover(ctx, t)
 		}
 		if err != nil {
-			log.Warn("target discovery failed", "target", t.Name, "error", err.Error())
+			log.Warn("target discovery failed", "target", t.Name, "error", report.Redact(err.Error()))
 			failed[i] = &report.Target{Name: t.Name, Provider: t.Provider, Status: report.TargetFailed,
-				Error: err.Error(), Retryable: !provider.IsPermanent(err)}
+				Error: report.Redact(err.Error()), Retryable: !provider.IsPermanent(err)}
 		}
 	})
 	var outSlots []provider.Slot
@@ -227,16 +232,17 @@ type result struct {
 	changed bool // this run rebound the slot
 }
 
-// deploy decides, for each slot, whether it takes the certificate, deploys it where it does
-// (under ctx), and reads every binding back (under readBack, which ends later).
-func (r *Rotator) deploy(ctx, readBack context.Context, slots []provider.Slot, b *certs.Bundle, clouds Clouds, log *slog.Logger) []result {
+// deploy decides, for each slot, whether it takes the certificate (force: even one expiring
+// before what the slot serves), deploys it where it does (under ctx), and reads every binding
+// back (under readBack, which ends later).
+func (r *Rotator) deploy(ctx, readBack context.Context, slots []provider.Slot, b *certs.Bundle, force bool, clouds Clouds, log *slog.Logger) []result {
 	out := make([]result, len(slots))
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.each(len(slots), func(i int) {
 		s := slots[i]
 		res := result{Target: report.Target{Name: s.Name, Provider: s.Target.Provider}, slot: s}
 		t := &res.Target
-		status, reason := decide(s, b, fp)
+		status, reason := decide(s, b, fp, force)
 		t.Status, t.Reason = status, reason
 		switch status {
 		case report.TargetUnchanged:
@@ -266,7 +272,7 @@ func (r *Rotator) deploy(ctx, readBack context.Context, slots []provider.Slot, b
 				}
 			}
 			if err != nil {
-				t.Status, t.Error, t.Retryable = report.TargetFailed, err.Error(), !provider.IsPermanent(err)
+				t.Status, t.Error, t.Retryable = report.TargetFailed, report.Redact(err.Error()), !provider.IsPermanent(err)
 			}
 		}
 		log.Info("target", "target", t.Name, "status", t.Status, "reason", t.Reason,
@@ -326,12 +332,13 @@ func stopReason(err error) string {
 	if errors.Is(err, deadline.ErrNear) || errors.Is(err, context.DeadlineExceeded) {
 		return deadline.ErrNear.Error()
 	}
-	return err.Error()
+	return report.Redact(err.Error())
 }
 
 // decide applies SPEC §6: a slot takes the certificate only if it covers the target's "match"
-// names, or else every name of the certificate the slot serves now (and the slot's SNI domain).
-func decide(s provider.Slot, b *certs.Bundle, fingerprint string) (status, reason string) {
+// names, or else every name of the certificate the slot serves now (and the slot's SNI domain);
+// and SPEC §9: never one that expires before the certificate served now, unless force.
+func decide(s provider.Slot, b *certs.Bundle, fingerprint string, force bool) (status, reason string) {
 	if s.Current.Fingerprint != "" && s.Current.Fingerprint == fingerprint {
 		return report.TargetUnchanged, "already serves this certificate"
 	}
@@ -356,6 +363,10 @@ func decide(s provider.Slot, b *certs.Bundle, fingerprint string) (status, reaso
 	}
 	if len(missing) > 0 {
 		return report.TargetSkipped, "certificate does not cover " + strings.Join(missing, ", ")
+	}
+	if served := s.Current.NotAfter; !force && !served.IsZero() && b.Leaf.NotAfter.Before(served) {
+		return report.TargetSkipped, fmt.Sprintf("no downgrade: the certificate served now expires %s, later than this one (%s); send \"force\": true to replace it anyway",
+			served.UTC().Format(time.RFC3339), b.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return report.TargetRotated, ""
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/certrotate/certrotate/shared/cloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/leakcheck"
-	"github.com/certrotate/certrotate/shared/provider/alislb"
+	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/report"
 	"github.com/certrotate/certrotate/shared/rotation"
 )
@@ -47,11 +47,17 @@ func renewal(t *testing.T) *certstest.Issued {
 	return certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "*.example.com"}})
 }
 
-// ours lists the ids of the server certificates certrotate uploaded, by fingerprint.
+// ours lists the ids of the server certificates the default deployment uploaded (those carrying
+// its mark), by fingerprint.
 func (w *world) ours() map[string][]string {
+	return w.marked(provider.DefaultDeployment)
+}
+
+// marked lists the ids of the server certificates carrying deployment dep's mark, by fingerprint.
+func (w *world) marked(dep string) map[string][]string {
 	out := map[string][]string{}
 	for _, sc := range w.cloud.SLB().ServerCertificates(region) {
-		if strings.HasPrefix(sc.Name, alislb.NamePrefix) {
+		if w.cloud.SLB().ServerCertificateTags(sc.ID)[provider.MarkKey] == dep {
 			fp := certs.NormalizeFingerprint(sc.Fingerprint)
 			out[fp] = append(out[fp], sc.ID)
 		}

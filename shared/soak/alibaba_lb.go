@@ -16,15 +16,16 @@ import (
 	"github.com/certrotate/certrotate/shared/retry"
 )
 
-// The ALB and NLB places of the soak: an ALB listener serving the foreign certificate as its
-// default and api.example.com as an additional certificate, an NLB TCPSSL listener serving the
-// foreign certificate; their certificates live in CAS.
+// The ALB and NLB places of the soak, rotated by the "prod" deployment: an ALB listener serving
+// the foreign certificate as its default and api.example.com as an additional certificate, an
+// NLB TCPSSL listener serving the foreign certificate; their certificates live in CAS, beside
+// certificates uploaded by hand and one carrying the "staging" deployment's name.
 
 const (
-	lbRegion    = "cn-shanghai"
-	albListener = "lsn-soak1"
-	nlbListener = "lsn-soak2@443"
-	deployment  = "soak"
+	lbRegion     = "cn-shanghai"
+	albListener  = "lsn-soak1"
+	nlbListener  = "lsn-soak2@443"
+	lbDeployment = "prod"
 )
 
 // lbTargets are the ALB and NLB targets of every soaked rotation.
@@ -52,7 +53,10 @@ func (w *world) seedLB() error {
 	if err != nil {
 		return err
 	}
-	if _, err := add("certrotate-soak-lookalike", names...); err != nil { // close to our names, not ours
+	if _, err := add("certrotate-prod-lookalike", names...); err != nil { // close to our names, not ours
+		return err
+	}
+	if _, err := add("certrotate-staging_example.com-20270101-0123456789ab", names...); err != nil { // another deployment's
 		return err
 	}
 	// Short jobs keep a soak of many runs quick; the waits are exercised all the same.
@@ -66,7 +70,7 @@ func (w *world) seedLB() error {
 }
 
 // checkLB counts broken promises on the ALB and NLB places and in CAS.
-func (w *world) checkLB(fp string, res *Result) (converged bool) {
+func (w *world) checkLB(deployment, fp string, res *Result) (converged bool) {
 	copies, present := 0, map[int64]bool{}
 	for _, c := range w.cloud.CAS().Certificates() {
 		present[c.ID] = true
@@ -118,24 +122,25 @@ func (w *world) checkLB(fp string, res *Result) (converged bool) {
 
 // lbProviders builds the ALB and NLB providers once per run, with fast retries.
 type lbProviders struct {
-	once     sync.Once
-	alb      *alialb.Provider
-	nlb      *alinlb.Provider
-	albErr   error
-	nlbErr   error
-	endpoint string
+	deployment string
+	once       sync.Once
+	alb        *alialb.Provider
+	nlb        *alinlb.Provider
+	albErr     error
+	nlbErr     error
+	endpoint   string
 }
 
 func (l *lbProviders) get(name string) (provider.Provider, bool, error) {
 	l.once.Do(func() {
 		fast := retry.Policy{Attempts: 6, Base: time.Millisecond, Max: 8 * time.Millisecond}
 		a := alialb.NewDefaultConfig()
-		a.Endpoint, a.CASEndpoint, a.CASRegion, a.Deployment = l.endpoint, l.endpoint, "cn-hangzhou", deployment
+		a.Endpoint, a.CASEndpoint, a.CASRegion, a.Deployment = l.endpoint, l.endpoint, "cn-hangzhou", l.deployment
 		a.AccessKeyID, a.AccessKeySecret = fakecore.DefaultAccessKeyID, fakecore.DefaultAccessKeySecret
 		a.Retry, a.QPS, a.Timeout, a.Poll = fast, 100000, 5*time.Second, 2*time.Millisecond
 		l.alb, l.albErr = alialb.New(a)
 		n := alinlb.NewDefaultConfig()
-		n.Endpoint, n.CASEndpoint, n.CASRegion, n.Deployment = l.endpoint, l.endpoint, "cn-hangzhou", deployment
+		n.Endpoint, n.CASEndpoint, n.CASRegion, n.Deployment = l.endpoint, l.endpoint, "cn-hangzhou", l.deployment
 		n.AccessKeyID, n.AccessKeySecret = fakecore.DefaultAccessKeyID, fakecore.DefaultAccessKeySecret
 		n.Retry, n.QPS, n.Timeout, n.Poll = fast, 100000, 5*time.Second, 2*time.Millisecond
 		l.nlb, l.nlbErr = alinlb.New(n)

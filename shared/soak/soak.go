@@ -1,5 +1,8 @@
 // Package soak runs many rotations against the emulator under injected throttling, 5xx, crashes,
-// redeliveries and concurrent invocations, and counts every broken promise of SPEC §9.
+// redeliveries and concurrent invocations, and counts every broken promise of SPEC §9. Two
+// deployments ("prod" and "staging") rotate side by side in one region, next to certificates
+// named certrotate-… by hand and marked by a third deployment: none of them may delete a
+// certificate that does not carry its own mark (foreign_deleted).
 package soak
 
 import (
@@ -11,7 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,11 +67,13 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed+1))
 	s.cloud.Faults().SetRates(opt.FaultRate/2, opt.FaultRate/2, opt.Seed)
 	res := Result{Runs: opt.Runs}
-	var current *certstest.Issued
+	currents := map[string]*certstest.Issued{}
 	for i := range opt.Runs {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		d := deployments[i%len(deployments)]
+		current := currents[d.id]
 		concurrent := false
 		switch p := rng.Float64(); {
 		case current == nil || p < 0.7: // a renewal
@@ -82,24 +87,51 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			}
 			concurrent = true
 		}
+		currents[d.id] = current
+		others := s.othersMarked(d.id)
 		converged := true
 		if concurrent {
 			var wg sync.WaitGroup
 			ok := make([]bool, 2)
 			for j := range ok {
-				wg.Go(func() { ok[j] = s.deliver(ctx, current, opt, rand.New(rand.NewPCG(opt.Seed, uint64(i*2+j))), &res) })
+				wg.Go(func() { ok[j] = s.deliver(ctx, d, current, opt, rand.New(rand.NewPCG(opt.Seed, uint64(i*2+j))), &res) })
 			}
 			wg.Wait()
 			converged = ok[0] && ok[1]
 		} else {
-			converged = s.deliver(ctx, current, opt, rng, &res)
+			converged = s.deliver(ctx, d, current, opt, rng, &res)
 		}
-		if s.check(current, &res) && converged {
+		for _, id := range others { // only their own deployment may delete these
+			if _, ok := s.cloud.SLB().ServerCertificateByID(id); !ok {
+				res.ForeignDeleted++
+			}
+		}
+		if s.check(d, current, &res) && converged {
 			res.Converged++
 		}
 		s.cloud.ResetCalls()
 	}
 	return res, nil
+}
+
+// deployment is one certrotate deployment of the soak and the load balancers its targets name.
+type deployment struct {
+	id  string
+	lbs []string
+}
+
+var deployments = []deployment{{"prod", []string{"lb-0", "lb-1", "lb-2"}}, {"staging", []string{"lb-3", "lb-4"}}}
+
+// othersMarked lists the certificates carrying the mark of a deployment other than id.
+func (w *world) othersMarked(id string) []string {
+	var out []string
+	slb := w.cloud.SLB()
+	for _, sc := range slb.ServerCertificates(region) {
+		if m := slb.ServerCertificateTags(sc.ID)[provider.MarkKey]; m != "" && m != id {
+			out = append(out, sc.ID)
+		}
+	}
+	return out
 }
 
 // world is the emulator seeded with load balancers serving an old, foreign certificate.
@@ -130,8 +162,16 @@ func newWorld() (*world, error) {
 		return nil, err
 	}
 	api, _ := add("manual-api", "api.example.com")
-	_, _ = add("manual-spare", names...)         // unbound, same names: never ours to delete
-	_, _ = add("certrotate_lookalike", names...) // close to our prefix, not ours
+	_, _ = add("manual-spare", names...)                   // unbound, same names: never ours to delete
+	_, _ = add("certrotate_lookalike", names...)           // close to our prefix, not ours
+	_, _ = add("certrotate-example-com-by-hand", names...) // our prefix, uploaded by hand: no mark
+	third, err := add("certrotate-example-com-20270101-third", names...)
+	if err == nil {
+		err = slb.TagServerCertificate(third, provider.MarkKey, "third") // another deployment's
+	}
+	if err != nil {
+		return nil, err
+	}
 	for i := range 5 {
 		lb := fmt.Sprintf("lb-%d", i)
 		if err := errors.Join(slb.AddLoadBalancer(region, lb, lb), slb.AddListener(lb, 443, "https", old)); err != nil {
@@ -149,7 +189,7 @@ func newWorld() (*world, error) {
 
 // deliver delivers the event until a delivery converges, as the platform retries a failed
 // invocation, and reports whether one did.
-func (w *world) deliver(ctx context.Context, is *certstest.Issued, opt Options, rng *rand.Rand, res *Result) bool {
+func (w *world) deliver(ctx context.Context, d deployment, is *certstest.Issued, opt Options, rng *rand.Rand, res *Result) bool {
 	for range 20 {
 		w.mu.Lock()
 		res.Deliveries++
@@ -166,7 +206,7 @@ func (w *world) deliver(ctx context.Context, is *certstest.Issued, opt Options, 
 			defer srv.Close()
 		}
 		var logs bytes.Buffer
-		rep := w.rotate(runCtx, is, endpoint, &logs)
+		rep := w.rotate(runCtx, d, is, endpoint, &logs)
 		kill()
 		out, _ := json.Marshal(rep)
 		leaks := len(leakcheck.Scan(append(logs.Bytes(), out...), string(is.KeyPEM), fakecore.DefaultAccessKeySecret))
@@ -180,20 +220,26 @@ func (w *world) deliver(ctx context.Context, is *certstest.Issued, opt Options, 
 	return false
 }
 
-func (w *world) rotate(ctx context.Context, is *certstest.Issued, endpoint string, logs *bytes.Buffer) *report.Report {
-	targets := append([]provider.Target{{Provider: provider.AliSLB, Region: region, Name: "hz"}}, lbTargets...)
+func (w *world) rotate(ctx context.Context, d deployment, is *certstest.Issued, endpoint string, logs *bytes.Buffer) *report.Report {
+	var targets []provider.Target
+	for _, lb := range d.lbs {
+		targets = append(targets, provider.Target{Provider: provider.AliSLB, Region: region, LoadBalancerID: lb, Name: d.id + "-" + lb})
+	}
+	if d.id == lbDeployment {
+		targets = append(targets, lbTargets...)
+	}
 	r := rotation.New(rotation.Options{Targets: targets, Concurrency: 8, KeepPrevious: 1})
 	rec := event.Record{Kind: event.KindInvoke, Body: &event.Body{Certificate: string(is.FullchainPEM), PrivateKey: string(is.KeyPEM)}}
-	return r.Run(ctx, rec, &clouds{endpoint: endpoint, lb: lbProviders{endpoint: endpoint}}, slog.New(slog.NewJSONHandler(logs, nil)))
+	return r.Run(ctx, rec, &clouds{endpoint: endpoint, deployment: d.id, lb: lbProviders{endpoint: endpoint, deployment: d.id}}, slog.New(slog.NewJSONHandler(logs, nil)))
 }
 
 // check counts broken promises in the state the emulator holds after a rotation converged.
-func (w *world) check(is *certstest.Issued, res *Result) (converged bool) {
+func (w *world) check(d deployment, is *certstest.Issued, res *Result) (converged bool) {
 	slb := w.cloud.SLB()
 	fp := certs.NormalizeFingerprint(certs.FingerprintSHA1(is.Leaf.Raw))
 	copies := 0
 	for _, sc := range slb.ServerCertificates(region) {
-		if strings.HasPrefix(sc.Name, alislb.NamePrefix) && certs.NormalizeFingerprint(sc.Fingerprint) == fp {
+		if slb.ServerCertificateTags(sc.ID)[provider.MarkKey] == d.id && certs.NormalizeFingerprint(sc.Fingerprint) == fp {
 			copies++
 		}
 	}
@@ -211,6 +257,7 @@ func (w *world) check(is *certstest.Issued, res *Result) (converged bool) {
 	w.foreign = kept
 	converged = true
 	for _, lb := range slb.LoadBalancers(region) {
+		mine := slices.Contains(d.lbs, lb.ID)
 		for _, l := range lb.Listeners {
 			ids := []string{l.ServerCertificateID}
 			for _, x := range l.DomainExtensions {
@@ -223,13 +270,13 @@ func (w *world) check(is *certstest.Issued, res *Result) (converged bool) {
 					converged = false
 					continue
 				}
-				if k == 0 && certs.NormalizeFingerprint(sc.Fingerprint) != fp { // the SNI extension serves other names
+				if mine && k == 0 && certs.NormalizeFingerprint(sc.Fingerprint) != fp { // the SNI extension serves other names
 					converged = false
 				}
 			}
 		}
 	}
-	if !w.checkLB(fp, res) {
+	if d.id == lbDeployment && !w.checkLB(d.id, fp, res) {
 		converged = false
 	}
 	for _, call := range w.cloud.Calls() {
@@ -243,11 +290,12 @@ func (w *world) check(is *certstest.Issued, res *Result) (converged bool) {
 // clouds builds, once per run, the SLB provider with fast retries, so that a soak of many runs
 // stays quick.
 type clouds struct {
-	endpoint string
-	once     sync.Once
-	p        *alislb.Provider
-	err      error
-	lb       lbProviders
+	endpoint   string
+	deployment string
+	once       sync.Once
+	p          *alislb.Provider
+	err        error
+	lb         lbProviders
 }
 
 func (c *clouds) Provider(name string) (provider.Provider, error) {
@@ -260,6 +308,7 @@ func (c *clouds) Provider(name string) (provider.Provider, error) {
 	c.once.Do(func() {
 		cfg := alislb.NewDefaultConfig()
 		cfg.Endpoint, cfg.AccessKeyID, cfg.AccessKeySecret = c.endpoint, fakecore.DefaultAccessKeyID, fakecore.DefaultAccessKeySecret
+		cfg.Deployment = c.deployment
 		cfg.Retry = retry.Policy{Attempts: 6, Base: time.Millisecond, Max: 8 * time.Millisecond}
 		cfg.QPS, cfg.Concurrency, cfg.Timeout = 100000, 8, 5*time.Second
 		c.p, c.err = alislb.New(cfg)

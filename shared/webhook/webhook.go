@@ -79,19 +79,25 @@ func Key(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// Sign returns the headers that sign body, keyed by lower-case name: webhook-id (id),
-// webhook-timestamp (ts in Unix seconds), webhook-signature ("v1,<base64 HMAC-SHA256(key,
-// id.ts.body)>") and x-hub-signature-256 ("sha256=<hex HMAC-SHA256(key, body)>").
-// A receiver that accepts both styles can be sent the request again with the Standard
-// Webhooks headers removed; drop x-hub-signature-256 when the receiver does not need it.
+// Sign returns the Standard Webhooks headers that sign body, keyed by lower-case name:
+// webhook-id (id), webhook-timestamp (ts in Unix seconds) and webhook-signature
+// ("v1,<base64 HMAC-SHA256(key, id.ts.body)>"). It never adds the GitHub-style
+// x-hub-signature-256: that signature has no timestamp, so a captured request stripped of its
+// webhook-* headers could be replayed forever to a receiver that accepts both (SPEC §5).
 func Sign(key []byte, id string, ts time.Time, body []byte) map[string]string {
 	t := strconv.FormatInt(ts.Unix(), 10)
 	return map[string]string{
 		HeaderID:        id,
 		HeaderTimestamp: t,
 		HeaderSignature: "v1," + base64.StdEncoding.EncodeToString(macStandard(key, id, t, body)),
-		HeaderGitHub:    "sha256=" + hex.EncodeToString(macGitHub(key, body)),
 	}
+}
+
+// SignGitHub returns the GitHub-style header for body: x-hub-signature-256 "sha256=<hex
+// HMAC-SHA256(key, body)>", as GitHub and other senders compute it. This project never sends it;
+// it is for tests of receivers that opted in (AcceptGitHub).
+func SignGitHub(key []byte, body []byte) map[string]string {
+	return map[string]string{HeaderGitHub: "sha256=" + hex.EncodeToString(macGitHub(key, body))}
 }
 
 func macStandard(key []byte, id, ts string, body []byte) []byte {
@@ -113,8 +119,9 @@ func macGitHub(key []byte, body []byte) []byte {
 // Verifier authenticates incoming requests against one or more keys (several during a
 // secret rotation: any one passes) and remembers accepted webhook-ids. Safe for concurrent use.
 type Verifier struct {
-	keys [][]byte
-	now  func() time.Time
+	keys   [][]byte
+	now    func() time.Time
+	github bool // x-hub-signature-256 accepted (AcceptGitHub)
 
 	mu     sync.Mutex
 	seen   map[string]seenEntry
@@ -158,6 +165,12 @@ func NewVerifier(secrets []string, now func() time.Time) (*Verifier, error) {
 	return v, nil
 }
 
+// AcceptGitHub makes v accept a GitHub-style x-hub-signature-256 on a request that carries no
+// webhook-* header (ROTATE_WEBHOOK_ACCEPT_GITHUB, NOTIFY_ACCEPT_GITHUB). Off by default: such a
+// signature has no timestamp or id, so whoever captured one request can replay it. Call it before
+// v is shared.
+func (v *Verifier) AcceptGitHub(on bool) { v.github = on }
+
 // Verify authenticates body, the raw bytes received (already base64-decoded where the
 // platform encoded them), against headers (names matched case-insensitively; values of
 // names that differ only in case are joined with ","). It returns the webhook-id (""
@@ -167,9 +180,9 @@ func NewVerifier(secrets []string, now func() time.Time) (*Verifier, error) {
 // all three headers are required, webhook-timestamp is a decimal Unix time within
 // Tolerance of now, and webhook-signature holds up to MaxSignatures space-separated
 // "v1,<base64>" entries (canonical standard base64), any of which may match; entries of
-// other versions are ignored. Otherwise x-hub-signature-256 "sha256=<hex>" over the body
-// alone is checked; it carries no timestamp or id, so such a request can be replayed by
-// whoever captured it: that is the sender's choice. Verify does not record the id: call
+// other versions are ignored. Otherwise, only when AcceptGitHub was set, x-hub-signature-256
+// "sha256=<hex>" over the body alone is checked; it carries no timestamp or id, so such a
+// request can be replayed by whoever captured it. Verify does not record the id: call
 // Seen once the request is accepted.
 func (v *Verifier) Verify(headers map[string]string, body []byte) (id string, err error) {
 	if len(v.keys) == 0 {
@@ -182,9 +195,16 @@ func (v *Verifier) Verify(headers map[string]string, body []byte) (id string, er
 		return v.verifyStandard(id, ts, sig, hasID, hasTS, hasSig, body)
 	}
 	if hub, ok := header(headers, HeaderGitHub); ok {
+		if !v.github {
+			return "", refuse("a GitHub-style %s signature alone is not accepted (it has no timestamp, so it could be replayed): sign with Standard Webhooks (%s, %s, %s), or let the function accept GitHub style (ROTATE_WEBHOOK_ACCEPT_GITHUB=true, NOTIFY_ACCEPT_GITHUB=true)",
+				HeaderGitHub, HeaderID, HeaderTimestamp, HeaderSignature)
+		}
 		return "", v.verifyGitHub(hub, body)
 	}
-	return "", refuse("missing %s header (Standard Webhooks: %s, %s, %s; or GitHub style: %s)", HeaderSignature, HeaderID, HeaderTimestamp, HeaderSignature, HeaderGitHub)
+	if v.github {
+		return "", refuse("missing %s header (Standard Webhooks: %s, %s, %s; or GitHub style: %s)", HeaderSignature, HeaderID, HeaderTimestamp, HeaderSignature, HeaderGitHub)
+	}
+	return "", refuse("missing %s header (Standard Webhooks: %s, %s, %s)", HeaderSignature, HeaderID, HeaderTimestamp, HeaderSignature)
 }
 
 func (v *Verifier) verifyStandard(id, ts, sig string, hasID, hasTS, hasSig bool, body []byte) (string, error) {

@@ -46,6 +46,7 @@ func newVerifier(t *testing.T, now time.Time, secrets ...string) *Verifier {
 	if err != nil {
 		t.Fatalf("NewVerifier: %v", err)
 	}
+	v.AcceptGitHub(true) // most tests exercise both styles; TestGitHubStyleNeedsOptIn the default
 	return v
 }
 
@@ -104,7 +105,7 @@ func TestGitHubVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := Sign(key, "id", time.Unix(1, 0), []byte(githubBody))
+	h := signBoth(key, "id", time.Unix(1, 0), []byte(githubBody))
 	if h[HeaderGitHub] != githubSig {
 		t.Errorf("Sign %s = %s, want %s", HeaderGitHub, h[HeaderGitHub], githubSig)
 	}
@@ -134,7 +135,7 @@ func TestStandardVector(t *testing.T) {
 		t.Fatalf("Verify published vector = %q, %v", id, err)
 	}
 	key, _ := Key(swSecret)
-	if got := Sign(key, swID, now, []byte(swBody))[HeaderSignature]; got != swSig {
+	if got := signBoth(key, swID, now, []byte(swBody))[HeaderSignature]; got != swSig {
 		t.Errorf("Sign = %s, want %s", got, swSig)
 	}
 }
@@ -152,7 +153,7 @@ func TestStandardComputedByHand(t *testing.T) {
 	if err != nil || got != id {
 		t.Fatalf("Verify = %q, %v", got, err)
 	}
-	signed := Sign(rawKey, id, now, body)
+	signed := signBoth(rawKey, id, now, body)
 	want := map[string]string{HeaderID: id, HeaderTimestamp: ts, HeaderSignature: sig}
 	for k, w := range want {
 		if signed[k] != w {
@@ -226,7 +227,7 @@ func TestSecretRotation(t *testing.T) {
 func signed(now time.Time) (map[string]string, []byte, []byte) {
 	key := []byte("tamper key")
 	body := []byte(`{"name":"x"}`)
-	return Sign(key, "msg_tamper", now, body), body, key
+	return signBoth(key, "msg_tamper", now, body), body, key
 }
 
 func TestTampered(t *testing.T) {
@@ -340,7 +341,7 @@ func TestClockSkew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := newVerifier(t, now, "skew")
-			h := Sign(key, "msg_skew", now.Add(tt.offset), body)
+			h := signBoth(key, "msg_skew", now.Add(tt.offset), body)
 			delete(h, HeaderGitHub)
 			_, err := v.Verify(h, body)
 			if tt.reason == "" {
@@ -354,7 +355,7 @@ func TestClockSkew(t *testing.T) {
 	}
 	t.Run("sub-second clock", func(t *testing.T) {
 		v := newVerifier(t, now.Add(300*time.Second+time.Millisecond), "skew")
-		h := Sign(key, "msg_skew", now, body)
+		h := signBoth(key, "msg_skew", now, body)
 		delete(h, HeaderGitHub)
 		_, err := v.Verify(h, body)
 		wantRefused(t, err, "too old")
@@ -441,7 +442,7 @@ func TestNoSecret(t *testing.T) {
 		if err != nil {
 			t.Fatalf("NewVerifier(%q): %v", secrets, err)
 		}
-		h := Sign([]byte(""), "msg", time.Now(), nil) // signed with the empty key
+		h := signBoth([]byte(""), "msg", time.Now(), nil) // signed with the empty key
 		for _, hh := range []map[string]string{h, {HeaderGitHub: h[HeaderGitHub]}, nil} {
 			_, err := v.Verify(hh, nil)
 			if !errors.Is(err, ErrNoSecret) {
@@ -457,7 +458,7 @@ func TestErrorsLeakNothing(t *testing.T) {
 	secret := "leak-check-secret"
 	key := []byte(secret)
 	body := []byte(`{"private_key":"-----BEGIN ` + `PRIVATE KEY-----SECRETBODY"}`)
-	good := Sign(key, "msg_leak", now, body)
+	good := signBoth(key, "msg_leak", now, body)
 	v := newVerifier(t, now, secret)
 	// Requests with a wrong signature, so the expected one is what could leak.
 	cases := []map[string]string{

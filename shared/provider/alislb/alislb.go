@@ -108,6 +108,11 @@ func New(cfg Config) (*Provider, error) {
 		p.cfg.QPS = DefaultQPS
 	}
 	p.limiter = rate.NewLimiter(rate.Limit(p.cfg.QPS), 1)
+	if cfg.Deployment != "" {
+		if err := provider.CheckDeployment(cfg.Deployment); err != nil {
+			problems = append(problems, "deployment: "+err.Error())
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("alislb: %s", strings.Join(problems, "; "))
 	}
@@ -134,6 +139,8 @@ type serverCert struct {
 	id, name, fingerprint string
 	names                 []string
 	created               time.Time
+	notAfter              time.Time
+	ours                  bool // carries this deployment's mark (mark.go)
 }
 
 func (p *Provider) region(id string) *region {
@@ -243,7 +250,8 @@ func (p *Provider) listServerCerts(ctx context.Context, r *region) (map[string]s
 		out[sc.ServerCertificateId] = serverCert{
 			id: sc.ServerCertificateId, name: sc.ServerCertificateName,
 			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: dnsNames(names),
-			created: time.UnixMilli(sc.CreateTimeStamp),
+			created: time.UnixMilli(sc.CreateTimeStamp), notAfter: time.UnixMilli(sc.ExpireTimeStamp).UTC(),
+			ours: markOf(sc.Tags.Tag) == p.deployment(),
 		}
 	}
 	return out, nil
@@ -262,7 +270,7 @@ func (p *Provider) bound(ctx context.Context, r *region, id string) (provider.Bo
 	if !ok {
 		return provider.Bound{ID: id}, nil
 	}
-	return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names}, nil
+	return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names, NotAfter: sc.notAfter}, nil
 }
 
 func dnsNames(in []string) []string {

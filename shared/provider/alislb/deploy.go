@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
@@ -72,6 +71,7 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 		req.ServerCertificate = b.CertificatePEM
 		req.PrivateKey = b.PrivateKeyPEM
 		req.ServerCertificateName = provider.CertificateName(b)
+		req.Tag = p.markTags()
 		var err error
 		resp, err = c.UploadServerCertificate(req)
 		return err
@@ -87,7 +87,7 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 			id = best
 		}
 		for _, sc := range list {
-			if sc.id != id && sc.fingerprint == fp && strings.HasPrefix(sc.name, NamePrefix) {
+			if sc.id != id && sc.fingerprint == fp && sc.ours {
 				// Best effort: a copy someone already bound is refused by SLB and stays.
 				_ = p.Delete(ctx, r.id, sc.id)
 			}
@@ -118,7 +118,7 @@ func reusable(list map[string]serverCert, fp string) string {
 
 // before orders candidate certificates: ours before foreign, earlier before later, then by id.
 func before(a, b serverCert) bool {
-	aOurs, bOurs := strings.HasPrefix(a.name, NamePrefix), strings.HasPrefix(b.name, NamePrefix)
+	aOurs, bOurs := a.ours, b.ours
 	switch {
 	case aOurs != bOurs:
 		return aOurs
@@ -133,7 +133,9 @@ func before(a, b serverCert) bool {
 // (and so the private key) back.
 func wrap(action string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("alislb: %s: %w", action, err)
+		// describe keeps errors.Is working and drops the signed URL a timed-out call's
+		// *url.Error prints (AccessKeyId, Signature, SignatureNonce, every parameter).
+		return fmt.Errorf("alislb: %s: %w", action, describe(err))
 	}
 	e := fmt.Errorf("alislb: %s: %w", action, describe(err))
 	if retryable(err) {

@@ -3,7 +3,6 @@ package alislb
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
@@ -49,7 +48,7 @@ func (p *Provider) Bound(ctx context.Context, slot provider.Slot) (provider.Boun
 		return provider.Bound{}, err
 	}
 	if sc, ok := r.lookup(id); ok {
-		return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names}, nil
+		return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names, NotAfter: sc.notAfter}, nil
 	}
 	return provider.Bound{ID: id}, nil
 }
@@ -70,7 +69,7 @@ func (p *Provider) Owned(ctx context.Context, region string) ([]provider.Owned, 
 	}
 	var out []provider.Owned
 	for _, sc := range list {
-		if strings.HasPrefix(sc.name, NamePrefix) {
+		if sc.ours {
 			out = append(out, provider.Owned{ID: sc.id, Name: sc.name, Fingerprint: sc.fingerprint, Names: sc.names, Created: sc.created})
 		}
 	}
@@ -90,8 +89,9 @@ func (p *Provider) Delete(ctx context.Context, region, certificateID string) err
 			return nil
 		}
 	}
-	if !strings.HasPrefix(sc.name, NamePrefix) {
-		return provider.Permanent(fmt.Errorf("alislb: refusing to delete server certificate %s (%q): not uploaded by certrotate", sc.id, sc.name))
+	if !sc.ours {
+		return provider.Permanent(fmt.Errorf("alislb: refusing to delete server certificate %s: it does not carry this deployment's mark (tag %s=%s)",
+			sc.id, provider.MarkKey, p.deployment()))
 	}
 	err := p.call(ctx, r, "DeleteServerCertificate", func(c *slb.Client) error {
 		req := slb.CreateDeleteServerCertificateRequest()

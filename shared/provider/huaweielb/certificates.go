@@ -35,11 +35,13 @@ type certInfo struct {
 	fingerprint   string   // SHA-1 of the leaf, normalised
 	names         []string // DNS names of the leaf (common name and SANs), lower-case
 	algo          string   // key algorithm of the leaf: "RSA", "ECC", or "" when unknown
-	notAfter      time.Time
 	created       time.Time
+	notAfter      time.Time // expiry of the leaf; zero when unknown
+	mark          string    // the deployment id its description carries (mark.go)
 }
 
-func (c certInfo) ours() bool { return strings.HasPrefix(c.name, NamePrefix) }
+// ours reports whether c carries the mark of deployment dep.
+func (c certInfo) ours(dep string) bool { return c.mark != "" && c.mark == dep }
 
 // domains splits the domain field into lower-case names.
 func (c certInfo) domains() []string { return splitDomains(c.domain) }
@@ -51,7 +53,7 @@ func (c certInfo) bound(inPlace bool) provider.Bound {
 	if inPlace {
 		names = dnsNames(append(slices.Clone(c.names), c.domains()...))
 	}
-	return provider.Bound{ID: c.id, Fingerprint: c.fingerprint, Names: names}
+	return provider.Bound{ID: c.id, Fingerprint: c.fingerprint, Names: names, NotAfter: c.notAfter}
 }
 
 func splitDomains(field string) []string {
@@ -67,7 +69,8 @@ func splitDomains(field string) []string {
 // info reads a CertificateInfo. The fingerprint and names come from the PEM when it parses,
 // since ELB's fingerprint format is not documented.
 func info(ci model.CertificateInfo) certInfo {
-	out := certInfo{id: ci.Id, name: ci.Name, typ: ci.Type, domain: ci.Domain, created: parseTime(ci.CreatedAt)}
+	out := certInfo{id: ci.Id, name: ci.Name, typ: ci.Type, domain: ci.Domain, created: parseTime(ci.CreatedAt),
+		notAfter: parseTime(ci.ExpireTime), mark: markOf(ci.Description)}
 	if leaf := leafOf(ci.Certificate); leaf != nil {
 		out.fingerprint = certs.NormalizeFingerprint(certs.FingerprintSHA1(leaf.Raw))
 		out.names = dnsNames(append([]string{leaf.Subject.CommonName}, leaf.DNSNames...))

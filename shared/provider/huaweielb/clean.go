@@ -26,7 +26,7 @@ func (p *Provider) Owned(ctx context.Context, region string) ([]provider.Owned, 
 			return nil, err
 		}
 		for _, c := range list {
-			if c.ours() && !seen[c.id] {
+			if c.ours(p.deployment()) && !seen[c.id] {
 				seen[c.id] = true
 				out = append(out, provider.Owned{ID: c.id, Name: c.name, Fingerprint: c.fingerprint, Names: c.names, Created: c.created})
 			}
@@ -52,8 +52,9 @@ func (p *Provider) Delete(ctx context.Context, region, certificateID string) err
 				return err
 			}
 		}
-		if !c.ours() {
-			return provider.Permanent(fmt.Errorf("huaweielb: refusing to delete certificate %s (%q): not uploaded by certrotate", c.id, c.name))
+		if !c.ours(p.deployment()) {
+			return provider.Permanent(fmt.Errorf("huaweielb: refusing to delete certificate %s: its description does not carry this deployment's mark (%s=%s)",
+				c.id, provider.MarkKey, p.deployment()))
 		}
 		return p.deleteCertificate(ctx, s, certificateID)
 	}

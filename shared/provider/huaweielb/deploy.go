@@ -105,13 +105,13 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle, first 
 	if err != nil {
 		return certInfo{}, err
 	}
-	if best := earliest(list); best.id != "" {
+	if best := earliest(list, p.deployment()); best.id != "" {
 		s.uploaded[fp] = best
 		return best, nil
 	}
 	opt := &model.CreateCertificateOption{
 		Name:        ptr(provider.CertificateName(b)),
-		Description: ptr("uploaded by certrotate"),
+		Description: ptr(p.markDescription()),
 		Type:        ptr(model.GetCreateCertificateOptionTypeEnum().SERVER),
 		Certificate: ptr(b.CertificatePEM),
 		PrivateKey:  ptr(b.PrivateKeyPEM),
@@ -139,7 +139,7 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle, first 
 	// Another invocation may have created the same certificate meanwhile, or a retried create
 	// may have landed twice: everyone binds the earliest of our copies, and a loser deletes its own.
 	if list, err := p.copies(ctx, s, b); err == nil {
-		if best := earliest(list); best.id != "" && best.id != created.id {
+		if best := earliest(list, p.deployment()); best.id != "" && best.id != created.id {
 			// Best effort: a copy left behind is ours and unused, so a later cleanup takes it.
 			_ = p.deleteCertificate(ctx, s, created.id)
 			created = best
@@ -152,14 +152,14 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle, first 
 // earliest picks among certificates holding one leaf: ours first (the earliest created, then
 // the lowest id), then anyone's with the lowest id, so that every invocation choosing among
 // duplicates chooses the same one.
-func earliest(list []certInfo) certInfo {
+func earliest(list []certInfo, dep string) certInfo {
 	var best *certInfo
 	for i := range list {
 		c := &list[i]
 		if c.typ != "" && c.typ != "server" {
 			continue
 		}
-		if best == nil || before(*c, *best) {
+		if best == nil || before(*c, *best, dep) {
 			best = c
 		}
 	}
@@ -169,11 +169,11 @@ func earliest(list []certInfo) certInfo {
 	return *best
 }
 
-func before(a, b certInfo) bool {
+func before(a, b certInfo, dep string) bool {
 	switch {
-	case a.ours() != b.ours():
-		return a.ours()
-	case a.ours() && !a.created.Equal(b.created):
+	case a.ours(dep) != b.ours(dep):
+		return a.ours(dep)
+	case a.ours(dep) && !a.created.Equal(b.created):
 		return a.created.Before(b.created)
 	}
 	return a.id < b.id

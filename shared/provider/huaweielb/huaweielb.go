@@ -102,6 +102,11 @@ func New(cfg Config) (*Provider, error) {
 			cfg.Endpoint = u.Scheme + "://" + u.Host
 		}
 	}
+	if cfg.Deployment != "" {
+		if err := provider.CheckDeployment(cfg.Deployment); err != nil {
+			problems = append(problems, "deployment: "+err.Error())
+		}
+	}
 	if cfg.QPS < 0 {
 		problems = append(problems, fmt.Sprintf("QPS: %v is negative", cfg.QPS))
 	}
