@@ -137,6 +137,14 @@ func run() error {
 		rows = append(rows, r)
 	}
 
+	if *lbListeners > 0 {
+		progress("rotation: %d ALB and %d NLB listeners", *lbListeners, *lbListeners)
+		r, err := w.rotateALBNLB(bins["rotate"], *lbListeners)
+		if err != nil {
+			return err
+		}
+		reportALBNLB(os.Stdout, *lbListeners, r)
+	}
 	report(os.Stdout, sizes, cold, rows, au)
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/certrotate/certrotate/shared/config"
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alialb"
+	"github.com/certrotate/certrotate/shared/provider/alinlb"
 	"github.com/certrotate/certrotate/shared/provider/alislb"
 	"github.com/certrotate/certrotate/shared/provider/huaweielb"
 	"github.com/certrotate/certrotate/shared/rotation"
@@ -66,6 +68,18 @@ func (c *Clouds) Provider(name string) (provider.Provider, error) {
 		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
 		cfg.Concurrency, cfg.QPS, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.Deployment
 		p, err = alislb.New(cfg)
+	case provider.AliALB:
+		cfg := alialb.NewDefaultConfig()
+		cfg.Endpoint, cfg.CASEndpoint, cfg.CASRegion = c.cfg.ALBEndpoint, c.cfg.CASEndpoint, c.cfg.CASRegion
+		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
+		cfg.QPS, cfg.Deployment = c.cfg.QPS, c.cfg.Deployment
+		p, err = alialb.New(cfg)
+	case provider.AliNLB:
+		cfg := alinlb.NewDefaultConfig()
+		cfg.Endpoint, cfg.CASEndpoint, cfg.CASRegion = c.cfg.NLBEndpoint, c.cfg.CASEndpoint, c.cfg.CASRegion
+		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
+		cfg.QPS, cfg.Deployment = c.cfg.QPS, c.cfg.Deployment
+		p, err = alinlb.New(cfg)
 	case provider.HuaweiELB:
 		cfg := huaweielb.NewDefaultConfig()
 		cfg.Endpoint = c.cfg.ELBEndpoint

@@ -30,6 +30,11 @@ type Rotate struct {
 	CASEndpoint string `envconfig:"ROTATE_CAS_ENDPOINT"`
 	OSSEndpoint string `envconfig:"ROTATE_OSS_ENDPOINT"`
 	ELBEndpoint string `envconfig:"ROTATE_ELB_ENDPOINT"`
+	ALBEndpoint string `envconfig:"ROTATE_ALB_ENDPOINT"`
+	NLBEndpoint string `envconfig:"ROTATE_NLB_ENDPOINT"`
+	// CASRegion is the CAS region ALB and NLB certificates are uploaded to (ROTATE_CAS_REGION):
+	// cn-hangzhou (mainland China) or ap-southeast-1 (elsewhere).
+	CASRegion string `envconfig:"ROTATE_CAS_REGION" default:"cn-hangzhou"`
 
 	KeepPrevious int     `envconfig:"ROTATE_KEEP_PREVIOUS" default:"1"`
 	OnPartial    string  `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
@@ -126,6 +131,7 @@ func (c *Rotate) validate() []error {
 	for name, v := range map[string]string{
 		"ROTATE_SLB_ENDPOINT": c.SLBEndpoint, "ROTATE_CAS_ENDPOINT": c.CASEndpoint,
 		"ROTATE_OSS_ENDPOINT": c.OSSEndpoint, "ROTATE_ELB_ENDPOINT": c.ELBEndpoint,
+		"ROTATE_ALB_ENDPOINT": c.ALBEndpoint, "ROTATE_NLB_ENDPOINT": c.NLBEndpoint,
 	} {
 		if p := endpointProblem(v); v != "" && p != "" {
 			add("%s: %s", name, p)
@@ -153,6 +159,12 @@ func (c *Rotate) validate() []error {
 	}
 	if c.NotifyURL != "" && c.NotifySecret == "" {
 		add("ROTATE_NOTIFY_SECRET: required when ROTATE_NOTIFY_URL is set (the report is signed)")
+	}
+	if c.CASRegion == "" { // set but empty, as a template leaves it
+		c.CASRegion = "cn-hangzhou"
+	}
+	if c.CASRegion != "cn-hangzhou" && c.CASRegion != "ap-southeast-1" {
+		add("ROTATE_CAS_REGION: %q is not cn-hangzhou (mainland China) or ap-southeast-1 (elsewhere)", c.CASRegion)
 	}
 	if c.KeepPrevious < 0 {
 		add("ROTATE_KEEP_PREVIOUS: %d is negative", c.KeepPrevious)

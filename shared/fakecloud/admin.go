@@ -20,7 +20,7 @@ type FaultConfig struct {
 	ErrorRate    float64         `json:"error_rate"`    // 0..1
 	Seed         uint64          `json:"seed"`
 	FailNext     []ScriptedFault `json:"fail_next,omitempty"`
-	// Hang lists services (Services: "slb", "cas", "oss", "s3", "elb") whose requests are read
+	// Hang lists services (Services: "slb", "cas", "oss", "s3", "elb", "alb", "nlb") whose requests are read
 	// and never answered until the faults are replaced or removed (see Cloud.hang).
 	Hang []string `json:"hang,omitempty"`
 }

@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certrotate/certrotate/shared/fakecloud/albfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/casfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/elbfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/fakecloud/nlbfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/objstore"
 	"github.com/certrotate/certrotate/shared/fakecloud/popgateway"
 	"github.com/certrotate/certrotate/shared/fakecloud/slbfake"
@@ -27,6 +29,8 @@ type Cloud struct {
 	slb     *slbfake.Service
 	cas     *casfake.Service
 	elb     *elbfake.Service
+	alb     *albfake.Service
+	nlb     *nlbfake.Service
 	objects *objstore.Store
 
 	oss, s3 http.Handler
@@ -44,10 +48,26 @@ func New() *Cloud {
 	c.objects = objstore.New(c.keys, c.log, c.faults, c.now)
 	c.oss, c.s3 = c.hang("oss", c.objects.OSS()), c.hang("s3", c.objects.S3())
 	c.elbHTTP = c.hang("elb", c.elb)
-	c.rpc = map[string]http.Handler{slbfake.Version: c.hang("slb", c.slb), casfake.Version: c.hang("cas", c.cas)}
+	c.alb = albfake.New(c.keys, c.log, c.faults, c.now, c.cas.Exists)
+	c.nlb = nlbfake.New(c.keys, c.log, c.faults, c.now, c.cas.Exists)
+	c.alb.SetJobWindow(DefaultJobWindow)
+	c.nlb.SetJobWindow(DefaultJobWindow)
+	c.cas.SetInUse(func(id int64) bool { return c.alb.Store().Uses(id) || c.nlb.Store().Uses(id) })
+	c.rpc = map[string]http.Handler{slbfake.Version: c.hang("slb", c.slb), casfake.Version: c.hang("cas", c.cas),
+		albfake.Version: c.hang("alb", c.alb), nlbfake.Version: c.hang("nlb", c.nlb)}
 	c.admin = c.adminHandler()
 	return c
 }
+
+// DefaultJobWindow is how long an emulated ALB or NLB write runs before it takes effect: long
+// enough that a client that does not wait meets IncorrectStatus.Listener, short enough for tests.
+const DefaultJobWindow = 150 * time.Millisecond
+
+// ALB returns the emulated Application Load Balancer, for seeding and assertions.
+func (c *Cloud) ALB() *albfake.Service { return c.alb }
+
+// NLB returns the emulated Network Load Balancer, for seeding and assertions.
+func (c *Cloud) NLB() *nlbfake.Service { return c.nlb }
 
 // SLB returns the emulated SLB, for seeding and assertions.
 func (c *Cloud) SLB() *slbfake.Service { return c.slb }
@@ -90,7 +110,7 @@ func (c *Cloud) ResetCalls() { c.log.Reset() }
 //	Authorization "OSS4-HMAC-SHA256 …"/"OSS …"  OSS (also presigned x-oss-signature-version / OSSAccessKeyId)
 //	Authorization "AWS4-HMAC-SHA256 …"          S3 (also presigned X-Amz-Algorithm)
 //	/v3/…                                       Huawei ELB v3 (Authorization SDK-HMAC-SHA256)
-//	?Action=…&Version=…                         Alibaba RPC, by Version (2014-05-15: SLB, 2020-04-07: CAS)
+//	?Action=…&Version=…                         Alibaba RPC, by Version (2014-05-15: SLB, 2020-04-07: CAS, 2020-06-16: ALB, 2022-04-30: NLB)
 //	x-acs-action, x-acs-version headers         Alibaba RPC signed with signature v3, by x-acs-version
 //
 // Anything else is answered 400 with a JSON explanation.
@@ -127,7 +147,7 @@ func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 			"Message": "fakecloud could not tell which service this request is for. It routes: " +
 				"/_fake/… to the admin API; /v3/… to Huawei ELB v3; " +
 				"Authorization OSS4-HMAC-SHA256 or OSS to OSS; Authorization AWS4-HMAC-SHA256 to S3; " +
-				"an Action parameter to the Alibaba RPC API (Version 2014-05-15: SLB, 2020-04-07: CAS). " +
+				"an Action parameter to the Alibaba RPC API (Version 2014-05-15: SLB, 2020-04-07: CAS, 2020-06-16: ALB, 2022-04-30: NLB). " +
 				"Anonymous object requests are not supported.",
 			"Method": r.Method,
 			"Path":   r.URL.Path,

@@ -9,7 +9,7 @@ import (
 )
 
 // Services are the names of the emulated services, as the call log and the hang fault use them.
-var Services = []string{"slb", "cas", "oss", "s3", "elb"}
+var Services = []string{"slb", "cas", "oss", "s3", "elb", "alb", "nlb"}
 
 // hang wraps a service's handler with the hang fault (fakecore.Faults.SetHang): a request to a
 // hanging service is read and never answered, until the client gives up or the faults are

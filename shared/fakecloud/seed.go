@@ -36,6 +36,8 @@ type Seed struct {
 	// HuaweiScopedKeys are ELB access keys whose rights are granted per enterprise project.
 	HuaweiScopedKeys []SeedHuaweiScopedKey `json:"huawei_scoped_keys,omitempty"`
 	Buckets          []SeedBucket          `json:"buckets,omitempty"`
+	ALBListeners     []SeedLBListener      `json:"alb_listeners,omitempty"` // certificates: cas_certificates names
+	NLBListeners     []SeedLBListener      `json:"nlb_listeners,omitempty"`
 	BaseDir          string                `json:"-"`
 }
 
@@ -353,14 +355,18 @@ func (c *Cloud) Seed(s Seed) error {
 			}
 		}
 	}
+	casIDs := map[string]int64{}
 	for _, sc := range s.CASCertificates {
 		certPEM, keyPEM, err := s.pems(sc)
 		if err == nil {
-			_, err = c.cas.AddCertificate(sc.Name, certPEM, keyPEM)
+			casIDs[sc.Name], err = c.cas.AddCertificate(sc.Name, certPEM, keyPEM)
 		}
 		if err != nil {
 			return fmt.Errorf("fakecloud: seed: CAS certificate %q: %w", sc.Name, err)
 		}
+	}
+	if err := c.seedLB(s, casIDs); err != nil {
+		return fmt.Errorf("fakecloud: seed: %w", err)
 	}
 	for _, p := range s.HuaweiProjects {
 		if err := c.seedHuawei(s, p); err != nil {
@@ -428,6 +434,9 @@ const (
 	// TERMINATED_HTTPS listener.
 	DemoHuaweiLoadBalancer = "7d3e0c52-1c5b-4e0b-9a57-2f6b1f3c9a01"
 	DemoHuaweiListener     = "3f9a1c2e-8b4d-4e6f-a0b1-c2d3e4f5a6b7"
+	// DemoALBListener is the demo ALB HTTPS listener (load balancer DemoALB, region DemoRegion).
+	DemoALBListener = "lsn-demoweb443"
+	DemoALB         = "alb-demo-web"
 )
 
 // DemoSeed is the `make demo` scenario, with RSA certificates (as Alibaba CLB takes) generated
@@ -442,7 +451,9 @@ const (
 //   - Huawei project DemoHuaweiProject: load balancer DemoHuaweiLoadBalancer ("demo-web") with
 //     the TERMINATED_HTTPS 443 listener DemoHuaweiListener serving the same old example.com
 //     certificate (domain "example.com,www.example.com") and, as SNI, the old api.example.com
-//     one; plus "not-ours" there too, bound nowhere.
+//     one; plus "not-ours" there too, bound nowhere;
+//   - ALB DemoALB in DemoRegion: HTTPS 443 listener DemoALBListener serving, from CAS, the old
+//     example.com certificate as default and the old api.example.com one as additional.
 func DemoSeed(now time.Time) (Seed, error) {
 	type spec struct {
 		ref, name string
@@ -489,9 +500,21 @@ func DemoSeed(now time.Time) (Seed, error) {
 		{ID: DemoHuaweiListener, Name: "demo-web-https", Port: 443, Protocol: "TERMINATED_HTTPS", Certificate: "example-old",
 			SNICertificates: []string{"api-old"}},
 	}}}
+	// ALB serves certificates from CAS: the same old certificates, uploaded there by hand, on an
+	// HTTPS listener as its default and one additional certificate.
+	var cas []SeedCertificate
+	for _, sc := range region.Certificates {
+		if sc.Ref == "example-old" || sc.Ref == "api-old" {
+			cas = append(cas, SeedCertificate{Name: sc.Name + "-cas", CertPEM: sc.CertPEM, KeyPEM: sc.KeyPEM})
+		}
+	}
+	albListeners := []SeedLBListener{{ID: DemoALBListener, Region: DemoRegion, LoadBalancerID: DemoALB, Protocol: "HTTPS", Port: 443,
+		Certificate: "example-com-legacy-cas", Additional: []string{"api-example-com-legacy-cas"}}}
 	return Seed{
-		Regions:        []SeedRegion{region},
-		HuaweiProjects: []SeedHuaweiProject{huawei},
-		Buckets:        []SeedBucket{{Store: "oss", Bucket: DemoBucket}, {Store: "s3", Bucket: DemoBucket}},
+		CASCertificates: cas,
+		ALBListeners:    albListeners,
+		Regions:         []SeedRegion{region},
+		HuaweiProjects:  []SeedHuaweiProject{huawei},
+		Buckets:         []SeedBucket{{Store: "oss", Bucket: DemoBucket}, {Store: "s3", Bucket: DemoBucket}},
 	}, nil
 }

@@ -13,6 +13,8 @@ type State struct {
 	Regions         []RegionState         `json:"regions"`
 	CASCertificates []CASCertificateState `json:"cas_certificates,omitempty"`
 	HuaweiProjects  []HuaweiProjectState  `json:"huawei_projects,omitempty"`
+	ALBListeners    []LBListenerState     `json:"alb_listeners,omitempty"`
+	NLBListeners    []LBListenerState     `json:"nlb_listeners,omitempty"`
 }
 
 // HuaweiProjectState is one project of the emulated Huawei ELB.
@@ -153,6 +155,7 @@ func (c *Cloud) Snapshot() State {
 	for _, p := range c.elb.State() {
 		st.HuaweiProjects = append(st.HuaweiProjects, huaweiProjectState(p))
 	}
+	st.ALBListeners, st.NLBListeners = lbListenerStates(c.alb.Store().Listeners()), lbListenerStates(c.nlb.Store().Listeners())
 	return st
 }
 

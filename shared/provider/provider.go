@@ -73,12 +73,15 @@ type Slot struct {
 	Name   string // name in reports: the target's name, refined with the listener when the target is wider
 	Region string
 
-	LoadBalancerID    string // alislb
+	LoadBalancerID    string // alislb, alialb, alinlb
 	ListenerPort      int    // alislb
 	Domain            string // SNI domain, when the slot is a domain extension / SNI certificate
 	DomainExtensionID string // alislb
-	ListenerID        string // huaweielb
+	ListenerID        string // huaweielb, alialb, alinlb
 	CertificateID     string // huaweielb, certificate updated in place
+	// Key is opaque and provider-owned: what the provider needs to find the place again
+	// (alialb, alinlb: the default certificate, or which additional certificate it replaces).
+	Key string
 
 	Current Bound // what the slot serves now
 }

@@ -16,6 +16,8 @@ import (
 const (
 	AliSLB    = "alislb"
 	HuaweiELB = "huaweielb"
+	AliALB    = "alialb"
+	AliNLB    = "alinlb"
 )
 
 // Target is one element of ROTATE_TARGETS (SPEC §6).
@@ -34,6 +36,12 @@ type Target struct {
 	EnterpriseProjectID string   `json:"enterprise_project_id,omitempty"`
 	Match               []string `json:"match,omitempty"`
 }
+
+// providerList names the providers for messages.
+var providerList = strings.Join([]string{strconv.Quote(AliSLB), strconv.Quote(AliALB), strconv.Quote(AliNLB), strconv.Quote(HuaweiELB)}, ", ")
+
+// listenerRE is the form of ALB and NLB listener ids: lsn-… (NLB: lsn-…@port).
+var listenerRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^lsn-[a-z0-9]{1,40}(@[0-9]{1,5})?$`) })
 
 var (
 	// Both are compiled when first used, not at start: notify never uses them, and domainRE is
@@ -149,10 +157,25 @@ func (t *Target) problems() []string {
 		if ep := t.EnterpriseProjectID; ep != "" && ep != "0" && !enterpriseProjectRE().MatchString(ep) {
 			add("enterprise_project_id: %s is not an enterprise project id (0, or a UUID such as 2d8f6d3e-1b7c-4a3e-9c61-5f0e8b7a6c21)", short(ep))
 		}
+	case AliALB, AliNLB:
+		// SPEC §6, §10: a listener (+ domain), a load balancer, or a region.
+		unexpected("project_id", t.ProjectID != "")
+		unexpected("certificate_id", t.CertificateID != "")
+		unexpected("listener_port", t.ListenerPort != 0)
+		unexpected("enterprise_project_id", t.EnterpriseProjectID != "")
+		if t.ListenerID != "" && t.LoadBalancerID != "" {
+			add("listener_id and load_balancer_id: give one, not both")
+		}
+		if t.ListenerID != "" && !listenerRE().MatchString(t.ListenerID) {
+			add("listener_id: %s is not a listener id such as lsn-0bfucwm3xcr8gd2ex1 (NLB: lsn-…@443)", short(t.ListenerID))
+		}
+		if t.Domain != "" && t.ListenerID == "" {
+			add("domain: needs listener_id")
+		}
 	case "":
-		add("provider: is required (%q or %q)", AliSLB, HuaweiELB)
+		add("provider: is required (%s)", providerList)
 	default:
-		add("provider: %s is not supported (%q or %q)", short(t.Provider), AliSLB, HuaweiELB)
+		add("provider: %s is not supported (%s)", short(t.Provider), providerList)
 	}
 	return out
 }

@@ -149,7 +149,9 @@ type world struct {
 	cloud   *fakecloud.Cloud
 	srv     *httptest.Server
 	foreign []string // ids of certificates certrotate did not upload
-	mu      sync.Mutex
+	// foreignCAS are the CAS certificates certrotate did not upload (alibaba_lb.go).
+	foreignCAS []int64
+	mu         sync.Mutex
 }
 
 func newWorld() (*world, error) {
@@ -188,6 +190,9 @@ func newWorld() (*world, error) {
 		}
 	}
 	if _, err := slb.AddDomainExtension("lb-0", 443, "api.example.com", api); err != nil {
+		return nil, err
+	}
+	if err := w.seedLB(); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -231,9 +236,12 @@ func (w *world) rotate(ctx context.Context, d deployment, is *certstest.Issued, 
 	for _, lb := range d.lbs {
 		targets = append(targets, provider.Target{Provider: provider.AliSLB, Region: region, LoadBalancerID: lb, Name: d.id + "-" + lb})
 	}
+	if d.id == lbDeployment {
+		targets = append(targets, lbTargets...)
+	}
 	r := rotation.New(rotation.Options{Targets: targets, Concurrency: 8, KeepPrevious: 1})
 	rec := event.Record{Kind: event.KindInvoke, Body: &event.Body{Certificate: string(is.FullchainPEM), PrivateKey: string(is.KeyPEM)}}
-	return r.Run(ctx, rec, &clouds{endpoint: endpoint, deployment: d.id}, slog.New(slog.NewJSONHandler(logs, nil)))
+	return r.Run(ctx, rec, &clouds{endpoint: endpoint, deployment: d.id, lb: lbProviders{endpoint: endpoint, deployment: d.id}}, slog.New(slog.NewJSONHandler(logs, nil)))
 }
 
 // check counts broken promises in the state the emulator holds after a rotation converged.
@@ -279,6 +287,9 @@ func (w *world) check(d deployment, is *certstest.Issued, res *Result) (converge
 			}
 		}
 	}
+	if d.id == lbDeployment && !w.checkLB(d.id, fp, res) {
+		converged = false
+	}
 	for _, call := range w.cloud.Calls() {
 		switch call.Code {
 		case "ServiceIsConfiguring", "OperationBusy", "BackendServer.configuring", "DomainExtensionProcessing":
@@ -299,9 +310,13 @@ type clouds struct {
 	once       sync.Once
 	p          *alislb.Provider
 	err        error
+	lb         lbProviders
 }
 
 func (c *clouds) Provider(name string) (provider.Provider, error) {
+	if p, ok, err := c.lb.get(name); ok {
+		return p, err
+	}
 	if name != provider.AliSLB {
 		return nil, provider.Permanent(fmt.Errorf("soak: provider %q not soaked", name))
 	}

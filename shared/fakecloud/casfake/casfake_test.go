@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/casfake"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
+	"github.com/certrotate/certrotate/shared/fakecloud/lbcerts"
 )
 
 // start runs the composed emulator, so CAS is reached through fakecloud's dispatch by Version.
@@ -500,5 +502,44 @@ func TestSeedAndSnapshot(t *testing.T) {
 	err = fakecloud.New().Seed(fakecloud.Seed{CASCertificates: []fakecloud.SeedCertificate{{Name: "x", CertPEM: "a", KeyPEM: "b"}}})
 	if err == nil || !strings.Contains(err.Error(), "-1008") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestDeleteUserCertificate: an unused certificate is deleted; one an ALB or NLB listener
+// serves is refused; an unknown id is NotFound.
+func TestDeleteUserCertificate(t *testing.T) {
+	cloud, domain := start(t)
+	c := client(t, domain, nil, 0)
+	is, other := issue(t, "del.example.com"), issue(t, "nlb.example.com")
+	id, err := upload(t, c, "to-delete", is.FullchainPEM, is.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := upload(t, c, "served", other.FullchainPEM, other.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cloud.NLB().Store().Add(lbcerts.Listener{ID: "lsn-1@443", Region: "cn-shanghai", LoadBalancerID: "nlb-1", Protocol: "TCPSSL", Port: 443,
+		Default: strconv.FormatInt(served, 10) + "-cn-hangzhou"}); err != nil {
+		t.Fatal(err)
+	}
+	del := func(id int64) error {
+		req := cas.CreateDeleteUserCertificateRequest()
+		req.CertId = requests.NewInteger64(id)
+		_, err := c.DeleteUserCertificate(req)
+		return err
+	}
+	serverError(t, del(served), "CertificateInUse", 400)
+	serverError(t, del(99), "NotFound", 404)
+	if err := del(id); err != nil {
+		t.Fatalf("delete an unused certificate: %v", err)
+	}
+	for _, got := range cloud.CAS().Certificates() {
+		if got.ID == id {
+			t.Error("still there after DeleteUserCertificate")
+		}
+	}
+	if len(cloud.CAS().Certificates()) != 1 {
+		t.Errorf("%d certificates left, want the served one", len(cloud.CAS().Certificates()))
 	}
 }

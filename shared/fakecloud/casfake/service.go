@@ -27,6 +27,7 @@ type Service struct {
 	mu     sync.Mutex
 	nextID int64
 	certs  map[int64]*certificate
+	inUse  InUse
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -52,6 +53,7 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 		"GetUserCertificateDetail": {Required: []string{"CertId"}, Run: locked((*Service).getUserCertificateDetail)},
 		"ListUserCertificateOrder": {Run: locked((*Service).listUserCertificateOrder)},
 		"UploadUserCertificate":    {Mutating: true, Required: []string{"Name"}, Run: locked((*Service).uploadUserCertificate)},
+		"DeleteUserCertificate":    {Mutating: true, Required: []string{"CertId"}, Run: s.deleteUserCertificate}, // locks itself
 	})
 	return s
 }

@@ -13,7 +13,7 @@ import (
 // Params never hold key material: services redact private keys before logging.
 type Call struct {
 	Time     time.Time         `json:"time"`
-	Service  string            `json:"service"` // "slb", "cas", "oss", "s3", "elb"
+	Service  string            `json:"service"` // "slb", "cas", "oss", "s3", "elb", "alb", "nlb"
 	Action   string            `json:"action"`  // API action, e.g. "UploadServerCertificate", "GetObject"
 	Region   string            `json:"region,omitempty"`
 	Params   map[string]string `json:"params,omitempty"`

@@ -62,6 +62,9 @@ type Request struct {
 	Params    map[string]string // first value of every query and form parameter
 	Region    string            // RegionId, possibly empty when not Config.RegionRequired
 	RequestID string
+	// InQuery names the parameters that came in the URL query (the rest came in a form body),
+	// for products whose SDK sends some parameters in the body only (NLB).
+	InQuery map[string]bool
 }
 
 // Get returns a parameter, "" when absent.
@@ -233,7 +236,11 @@ func (g *Gateway) serve(r *http.Request, body []byte, p map[string]string, reque
 			return nil, Missing(name)
 		}
 	}
-	return act.Run(&Request{Params: p, Region: p["RegionId"], RequestID: requestID})
+	inQuery := map[string]bool{}
+	for k := range r.URL.Query() {
+		inQuery[k] = true
+	}
+	return act.Run(&Request{Params: p, Region: p["RegionId"], RequestID: requestID, InQuery: inQuery})
 }
 
 // authenticate checks the common signature parameters, the signature, the STS token and the nonce.

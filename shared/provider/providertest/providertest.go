@@ -23,6 +23,9 @@ import (
 type Harness struct {
 	// Service is the emulator's service name in the call log ("slb", "elb").
 	Service string
+	// Also are further services whose calls count as the provider's (e.g. "cas" for ALB and NLB,
+	// which store certificates in CAS).
+	Also []string
 	// New returns a provider talking to e's emulator, with retries fast enough for tests
 	// (at least 3 attempts). With o.WrongSecret, its secret is one the emulator refuses.
 	New func(t *testing.T, e *Env, o Options) provider.Provider
@@ -182,7 +185,7 @@ func (s *suite) discover(t *testing.T, p provider.Provider, w *world) provider.S
 func (s *suite) calls(w *world, mutatingOnly bool) []string {
 	var out []string
 	for _, c := range w.e.Cloud.Calls() {
-		if c.Service == s.h.Service && (!mutatingOnly || c.Mutating) {
+		if (c.Service == s.h.Service || slices.Contains(s.h.Also, c.Service)) && (!mutatingOnly || c.Mutating) {
 			out = append(out, c.Action)
 		}
 	}

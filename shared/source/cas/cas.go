@@ -56,6 +56,7 @@ func NewDefaultConfig() Config {
 type Client struct {
 	retry   retry.Policy
 	timeout time.Duration
+	region  string
 
 	turn chan struct{} // one call at a time: the SDK client changes shared state on every call
 	sdk  *sdkcas.Client
@@ -102,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("cas: client for %s: %s", cfg.Region, clean(err.Error()))
 	}
 	c.Domain = domain // "" keeps the SDK's endpoint for the region
-	return &Client{retry: cfg.Retry, timeout: cfg.Timeout, turn: make(chan struct{}, 1), sdk: c}, nil
+	return &Client{retry: cfg.Retry, timeout: cfg.Timeout, region: cfg.Region, turn: make(chan struct{}, 1), sdk: c}, nil
 }
 
 // connectTimeout bounds connecting to CAS.
@@ -119,6 +120,10 @@ func (c *Client) call(ctx context.Context, fn func(*sdkcas.Client) error) error 
 	defer func() { <-c.turn }()
 	return deadline.Call(ctx, c.sdk, c.timeout, connectTimeout, func() error { return fn(c.sdk) })
 }
+
+// Region is the CAS region the client talks to: the suffix of the certificate ids ALB and NLB
+// bind ("<CertId>-<region>").
+func (c *Client) Region() string { return c.region }
 
 // Fetch returns certificate id's PEMs as CAS holds them (certificate: leaf then chain, as
 // uploaded or issued; not normalised here) and its name. An id CAS does not know, a certificate

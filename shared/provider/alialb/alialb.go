@@ -1,0 +1,475 @@
+// Package alialb deploys certificates to Alibaba Cloud ALB (2020-06-16) HTTPS and QUIC
+// listeners, default and additional certificates, from Certificate Management Service.
+package alialb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alb"
+	"golang.org/x/time/rate"
+
+	"github.com/certrotate/certrotate/shared/deadline"
+	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alicas"
+	"github.com/certrotate/certrotate/shared/retry"
+	"github.com/certrotate/certrotate/shared/source/cas"
+)
+
+// DefaultQPS is the default bound on ALB API calls per second (ROTATE_QPS).
+const DefaultQPS = 20
+
+// Config configures the provider.
+type Config struct {
+	// Endpoint overrides the ALB endpoint (ROTATE_ALB_ENDPOINT). Empty: alb.<region>.aliyuncs.com over HTTPS.
+	Endpoint string
+	// CASEndpoint overrides the CAS endpoint (ROTATE_CAS_ENDPOINT); CASRegion is ROTATE_CAS_REGION.
+	CASEndpoint, CASRegion string
+	// Credentials; the caller passes Function Compute's per-invocation role credentials here.
+	AccessKeyID, AccessKeySecret, SecurityToken string
+	// Deployment is this deployment's id (ROTATE_DEPLOYMENT), carried in every CAS name.
+	Deployment string
+	// QPS bounds the ALB calls per second (ROTATE_QPS). Zero or less: DefaultQPS.
+	QPS float64
+	// Timeout bounds one HTTP call.
+	Timeout time.Duration
+	// Retry is the policy for throttling, 5xx and network errors.
+	Retry retry.Policy
+	// Poll is the first wait between status reads after a write.
+	Poll time.Duration
+}
+
+// NewDefaultConfig reads the environment.
+func NewDefaultConfig() Config {
+	return Config{
+		Endpoint:        os.Getenv("ROTATE_ALB_ENDPOINT"),
+		CASEndpoint:     os.Getenv("ROTATE_CAS_ENDPOINT"),
+		CASRegion:       os.Getenv("ROTATE_CAS_REGION"),
+		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+		SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+		Deployment:      provider.DefaultDeployment,
+		QPS:             DefaultQPS,
+		Timeout:         10 * time.Second,
+		Retry:           retry.Default,
+	}
+}
+
+// Provider is the ALB provider for one run.
+type Provider struct {
+	*alicas.Provider
+	api *api
+}
+
+// New validates cfg and returns a provider. It makes no call.
+func New(cfg Config) (*Provider, error) {
+	var problems []string
+	if cfg.AccessKeyID == "" || cfg.AccessKeySecret == "" {
+		problems = append(problems, "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run on Function Compute with a role")
+	}
+	if err := provider.CheckDeployment(cfg.Deployment); err != nil {
+		problems = append(problems, "ROTATE_DEPLOYMENT: "+err.Error())
+	}
+	a := &api{cfg: cfg, scheme: "HTTPS", clients: map[string]chan *alb.Client{}}
+	if cfg.Endpoint != "" {
+		u, err := url.Parse(cfg.Endpoint)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			problems = append(problems, fmt.Sprintf("ROTATE_ALB_ENDPOINT: %q is not an http:// or https:// URL", cfg.Endpoint))
+		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
+			problems = append(problems, fmt.Sprintf("ROTATE_ALB_ENDPOINT: %q must be scheme://host[:port] only", cfg.Endpoint))
+		default:
+			a.scheme, a.domain = strings.ToUpper(u.Scheme), u.Host
+		}
+	}
+	if cfg.CASRegion == "" {
+		cfg.CASRegion = cas.DefaultRegion
+	}
+	if cfg.CASRegion != "cn-hangzhou" && cfg.CASRegion != "ap-southeast-1" {
+		problems = append(problems, fmt.Sprintf("ROTATE_CAS_REGION: %q is not cn-hangzhou or ap-southeast-1", cfg.CASRegion))
+	}
+	casClient, err := cas.New(cas.Config{Endpoint: cfg.CASEndpoint, Region: cfg.CASRegion,
+		AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret, SecurityToken: cfg.SecurityToken,
+		Retry: cfg.Retry, Timeout: cfg.Timeout})
+	if err != nil && len(problems) == 0 {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("alialb: %s", strings.Join(problems, "; "))
+	}
+	if a.cfg.Timeout <= 0 {
+		a.cfg.Timeout = 10 * time.Second
+	}
+	if a.cfg.QPS <= 0 {
+		a.cfg.QPS = DefaultQPS
+	}
+	a.limiter = rate.NewLimiter(rate.Limit(a.cfg.QPS), 1)
+	core := alicas.New(alicas.Config{Name: "alialb", TLS: "HTTPS or QUIC", API: a, CAS: casClient, Deployment: cfg.Deployment, Poll: cfg.Poll})
+	return &Provider{Provider: core, api: a}, nil
+}
+
+var (
+	_ provider.Provider = (*Provider)(nil)
+	_ provider.Rebinder = (*Provider)(nil)
+	_ provider.Cleaner  = (*Provider)(nil)
+)
+
+// api implements alicas.API over the ALB SDK.
+type api struct {
+	cfg     Config
+	scheme  string
+	domain  string
+	limiter *rate.Limiter
+
+	mu      sync.Mutex
+	clients map[string]chan *alb.Client // per region: one call per SDK client at a time
+}
+
+var endpointMapOnce sync.Once
+
+func (a *api) pool(region string) chan *alb.Client {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.clients[region]
+	if !ok {
+		c = make(chan *alb.Client, 4)
+		for range 4 {
+			c <- nil
+		}
+		a.clients[region] = c
+	}
+	return c
+}
+
+func (a *api) newClient(region string) (*alb.Client, error) {
+	var cred credentials.CredentialsProvider = credentials.NewStaticAKCredentialsProvider(a.cfg.AccessKeyID, a.cfg.AccessKeySecret)
+	if a.cfg.SecurityToken != "" {
+		cred = credentials.NewStaticSTSCredentialsProvider(a.cfg.AccessKeyID, a.cfg.AccessKeySecret, a.cfg.SecurityToken)
+	}
+	endpointMapOnce.Do(func() { alb.GetEndpointMap() })
+	c, err := alb.NewClientWithOptions(region, sdk.NewConfig().WithScheme(a.scheme).WithAutoRetry(false).WithTimeout(a.cfg.Timeout), cred)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %s", region, safeMessage(err.Error()))
+	}
+	if a.domain != "" {
+		c.Domain = a.domain
+	}
+	return c, nil
+}
+
+// call runs one ALB call on a pooled client, with retries on throttling, 5xx and network errors.
+func (a *api) call(ctx context.Context, region, action string, fn func(*alb.Client) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("alialb: %s: %w", action, err)
+	}
+	pool := a.pool(region)
+	var c *alb.Client
+	select {
+	case c = <-pool:
+	case <-ctx.Done():
+		return fmt.Errorf("alialb: %s: %w", action, ctx.Err())
+	}
+	defer func() { pool <- c }()
+	if c == nil {
+		var err error
+		if c, err = a.newClient(region); err != nil {
+			return provider.Permanent(fmt.Errorf("alialb: %w", err))
+		}
+	}
+	err := retry.Do(ctx, a.cfg.Retry, retryable, func() error {
+		if err := a.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("rate limit (%v calls/s): %w", a.cfg.QPS, context.DeadlineExceeded)
+		}
+		// The SDK takes no context: deadline.Call sets its timeouts from the time ctx has left.
+		return deadline.Call(ctx, c, a.cfg.Timeout, 5*time.Second, func() error { return fn(c) })
+	})
+	return wrap(action, err)
+}
+
+func (a *api) Listeners(ctx context.Context, region, loadBalancerID string) ([]alicas.Listener, error) {
+	var out []alicas.Listener
+	for _, proto := range []string{"HTTPS", "QUIC"} {
+		token := ""
+		for {
+			var resp *alb.ListListenersResponse
+			err := a.call(ctx, region, "ListListeners", func(c *alb.Client) error {
+				req := alb.CreateListListenersRequest()
+				req.RegionId = region
+				req.ListenerProtocol = proto
+				req.MaxResults = requests.NewInteger(100)
+				req.NextToken = token
+				if loadBalancerID != "" {
+					req.LoadBalancerIds = &[]string{loadBalancerID}
+				}
+				var err error
+				resp, err = c.ListListeners(req)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range resp.Listeners {
+				out = append(out, alicas.Listener{ID: l.ListenerId, LoadBalancerID: l.LoadBalancerId, Protocol: l.ListenerProtocol, Port: l.ListenerPort})
+			}
+			if token = resp.NextToken; token == "" {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (a *api) Listener(ctx context.Context, region, id string) (alicas.Listener, error) {
+	var resp *alb.GetListenerAttributeResponse
+	err := a.call(ctx, region, "GetListenerAttribute", func(c *alb.Client) error {
+		req := alb.CreateGetListenerAttributeRequest()
+		req.RegionId = region
+		req.ListenerId = id
+		var err error
+		resp, err = c.GetListenerAttribute(req)
+		return err
+	})
+	if err != nil {
+		return alicas.Listener{}, err
+	}
+	return alicas.Listener{ID: resp.ListenerId, LoadBalancerID: resp.LoadBalancerId, Protocol: resp.ListenerProtocol, Port: resp.ListenerPort}, nil
+}
+
+func (a *api) Certificates(ctx context.Context, region, listenerID string) ([]alicas.Cert, error) {
+	var out []alicas.Cert
+	token := ""
+	for {
+		var resp *alb.ListListenerCertificatesResponse
+		err := a.call(ctx, region, "ListListenerCertificates", func(c *alb.Client) error {
+			req := alb.CreateListListenerCertificatesRequest()
+			req.RegionId = region
+			req.ListenerId = listenerID
+			req.CertificateType = "Server"
+			req.MaxResults = requests.NewInteger(100)
+			req.NextToken = token
+			var err error
+			resp, err = c.ListListenerCertificates(req)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range resp.Certificates {
+			out = append(out, alicas.Cert{ID: c.CertificateId, IsDefault: c.IsDefault, Status: c.Status})
+		}
+		if token = resp.NextToken; token == "" {
+			return out, nil
+		}
+	}
+}
+
+func (a *api) Write(ctx context.Context, region, listenerID string, op alicas.Op, certID, token string) (string, error) {
+	var job string
+	var action string
+	var fn func(c *alb.Client) error
+	switch op {
+	case alicas.SetDefault:
+		action = "UpdateListenerAttribute"
+		fn = func(c *alb.Client) error {
+			req := alb.CreateUpdateListenerAttributeRequest()
+			req.RegionId, req.ListenerId, req.ClientToken = region, listenerID, token
+			req.Certificates = &[]alb.UpdateListenerAttributeCertificates{{CertificateId: certID}}
+			resp, err := c.UpdateListenerAttribute(req)
+			if err == nil {
+				job = resp.JobId
+			}
+			return err
+		}
+	case alicas.Associate:
+		action = "AssociateAdditionalCertificatesWithListener"
+		fn = func(c *alb.Client) error {
+			req := alb.CreateAssociateAdditionalCertificatesWithListenerRequest()
+			req.RegionId, req.ListenerId, req.ClientToken = region, listenerID, token
+			req.Certificates = &[]alb.AssociateAdditionalCertificatesWithListenerCertificates{{CertificateId: certID}}
+			resp, err := c.AssociateAdditionalCertificatesWithListener(req)
+			if err == nil {
+				job = resp.JobId
+			}
+			return err
+		}
+	case alicas.Dissociate:
+		action = "DissociateAdditionalCertificatesFromListener"
+		fn = func(c *alb.Client) error {
+			req := alb.CreateDissociateAdditionalCertificatesFromListenerRequest()
+			req.RegionId, req.ListenerId, req.ClientToken = region, listenerID, token
+			req.Certificates = &[]alb.DissociateAdditionalCertificatesFromListenerCertificates{{CertificateId: certID}}
+			resp, err := c.DissociateAdditionalCertificatesFromListener(req)
+			if err == nil {
+				job = resp.JobId
+			}
+			return err
+		}
+	default:
+		return "", provider.Permanent(fmt.Errorf("alialb: unknown write %d", op))
+	}
+	return job, a.call(ctx, region, action, fn)
+}
+
+// Settled reads the job (ListAsynJobs) and the listener (GetListenerAttribute): done when the job
+// succeeded and the listener is Running. A failed job is a permanent error with its code.
+func (a *api) Settled(ctx context.Context, region, listenerID, jobID string) (bool, error) {
+	if jobID != "" {
+		var resp *alb.ListAsynJobsResponse
+		err := a.call(ctx, region, "ListAsynJobs", func(c *alb.Client) error {
+			req := alb.CreateListAsynJobsRequest()
+			req.RegionId = region
+			req.JobIds = &[]string{jobID}
+			var err error
+			resp, err = c.ListAsynJobs(req)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+		for _, j := range resp.Jobs {
+			if j.Id != jobID {
+				continue
+			}
+			switch j.Status {
+			case "Succeeded":
+			case "Failed":
+				return false, provider.Permanent(fmt.Errorf("alialb: job %s (%s) on listener %s failed: %s %s", j.Id, j.ApiName, listenerID, j.ErrorCode, safeMessage(j.ErrorMessage)))
+			default:
+				return false, nil
+			}
+		}
+	}
+	var resp *alb.GetListenerAttributeResponse
+	err := a.call(ctx, region, "GetListenerAttribute", func(c *alb.Client) error {
+		req := alb.CreateGetListenerAttributeRequest()
+		req.RegionId = region
+		req.ListenerId = listenerID
+		var err error
+		resp, err = c.GetListenerAttribute(req)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return resp.ListenerStatus == "Running", nil
+}
+
+// --- errors ----------------------------------------------------------------------------------
+
+// busyCodes mean the listener is applying an earlier write: waited out, not counted as retries
+// (terraform-provider-alicloud retries them, aliyun/terraform-provider-alicloud#4796, #9021, #7768).
+var busyCodes = []string{"IncorrectStatus.Listener", "ResourceInConfiguring.Listener", "IncorrectStatus.LoadBalancer", "Conflict.Lock", "IdempotenceProcessing"}
+
+var notFoundCodes = []string{"ResourceNotFound.Listener"}
+
+func code(err error) string {
+	var se *sdkerrors.ServerError
+	if errors.As(err, &se) {
+		return se.ErrorCode()
+	}
+	return ""
+}
+
+func retryable(err error) bool {
+	var se *sdkerrors.ServerError
+	if errors.As(err, &se) {
+		c := se.ErrorCode()
+		return se.HttpStatus() >= 500 || strings.HasPrefix(c, "Throttling") || c == "SystemBusy" || c == "ServiceUnavailable" || c == "InternalError" || c == "UnknownError"
+	}
+	var ce *sdkerrors.ClientError
+	if errors.As(err, &ce) {
+		return ce.ErrorCode() == sdkerrors.TimeoutErrorCode || ce.ErrorCode() == "SDK.ServerUnreachable"
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// apiError is an ALB error reduced to what is safe to log and report.
+type apiError struct{ Code, Message, RequestID string }
+
+func (e *apiError) Error() string {
+	s := e.Code
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		s += " (request id " + e.RequestID + ")"
+	}
+	return s
+}
+
+// wrap prefixes err with the provider and action, sanitised; marks busy and not-found answers,
+// and everything retrying cannot fix as permanent.
+func wrap(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("alialb: %s: %w", action, err)
+	}
+	var safe error
+	var se *sdkerrors.ServerError
+	var ce *sdkerrors.ClientError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &se):
+		safe = &apiError{Code: se.ErrorCode(), Message: safeMessage(se.Message()), RequestID: se.RequestId()}
+	case errors.As(err, &ce):
+		safe = &apiError{Code: ce.ErrorCode(), Message: safeMessage(ce.Message())}
+	case errors.As(err, &ue):
+		safe = &apiError{Code: "Transport", Message: safeMessage(ue.Err.Error())}
+	default:
+		safe = errors.New(safeMessage(err.Error()))
+	}
+	c := code(err)
+	switch {
+	case containsFold(busyCodes, c):
+		return fmt.Errorf("alialb: %s: %w: %w", action, alicas.ErrBusy, safe)
+	case containsFold(notFoundCodes, c):
+		return provider.Permanent(fmt.Errorf("alialb: %s: %w: %w", action, alicas.ErrNotFound, safe))
+	case retryable(err):
+		return fmt.Errorf("alialb: %s: %w", action, safe)
+	}
+	return provider.Permanent(fmt.Errorf("alialb: %s: %w", action, safe))
+}
+
+func containsFold(list []string, c string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, c) {
+			return true
+		}
+	}
+	return false
+}
+
+var query = regexp.MustCompile(`\?[^\s"']*`)
+
+// safeMessage drops an echoed string-to-sign, URL queries and anything PEM-like; bounded, one line.
+func safeMessage(m string) string {
+	m = query.ReplaceAllString(m, "?…")
+	lower := strings.ToLower(m)
+	for _, cut := range []string{"string to sign", "stringtosign", "-----begin"} {
+		if i := strings.Index(lower, cut); i >= 0 {
+			m, lower = strings.TrimSpace(m[:i]), lower[:i]
+		}
+	}
+	if len(m) > 300 {
+		m = m[:300] + "…"
+	}
+	return strings.Join(strings.Fields(m), " ")
+}
