@@ -446,7 +446,7 @@ const (
 //     expiring in 5 days, and an SNI extension api.example.com with an old certificate for
 //     api.example.com expiring in 5 days;
 //   - lb-demo-shop: HTTPS 443 with the same old example.com certificate, HTTPS 8443 with a
-//     certificate for shop.other.org (unrelated names), and HTTP 80;
+//     certificate for shop.other.org (unrelated names) expiring in 20 days (the audit flags it), and HTTP 80;
 //   - "not-ours": a server certificate someone else uploaded, bound nowhere;
 //   - Huawei project DemoHuaweiProject: load balancer DemoHuaweiLoadBalancer ("demo-web") with
 //     the TERMINATED_HTTPS 443 listener DemoHuaweiListener serving the same old example.com
@@ -463,7 +463,7 @@ func DemoSeed(now time.Time) (Seed, error) {
 	specs := []spec{
 		{"example-old", "example-com-legacy", []string{"example.com", "www.example.com"}, now.AddDate(0, 0, -85), now.AddDate(0, 0, 5)},
 		{"api-old", "api-example-com-legacy", []string{"api.example.com"}, now.AddDate(0, 0, -85), now.AddDate(0, 0, 5)},
-		{"shop", "shop-other-org", []string{"shop.other.org"}, now.AddDate(0, 0, -30), now.AddDate(0, 0, 60)},
+		{"shop", "shop-other-org", []string{"shop.other.org"}, now.AddDate(0, 0, -70), now.AddDate(0, 0, 20)},
 		{"not-ours", "not-ours", []string{"intranet.example.net"}, now.AddDate(0, 0, -10), now.AddDate(0, 0, 355)},
 	}
 	region := SeedRegion{Region: DemoRegion}
