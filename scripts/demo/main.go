@@ -171,18 +171,21 @@ func (d *demo) startEmulator() error {
 	// listener with its SNI certificate for api.example.com.
 	targets := `[{"provider":"alislb","region":"cn-hangzhou","name":"hangzhou"},
   {"provider":"huaweielb","region":"cn-north-4","name":"elb-web","listener_id":"` + fakecloud.DemoHuaweiListener + `"},
-  {"provider":"huaweielb","region":"cn-north-4","name":"elb-web-api","listener_id":"` + fakecloud.DemoHuaweiListener + `","domain":"api.example.com"}]`
+  {"provider":"huaweielb","region":"cn-north-4","name":"elb-web-api","listener_id":"` + fakecloud.DemoHuaweiListener + `","domain":"api.example.com"},
+  {"provider":"alialb","region":"cn-hangzhou","name":"alb-web","listener_id":"lsn-demoweb443"},
+  {"provider":"alialb","region":"cn-hangzhou","name":"alb-web-api","listener_id":"lsn-demoweb443","domain":"api.example.com"}]`
 	d.env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir(),
 		"ROTATE_TARGETS=" + targets,
-		"ROTATE_SLB_ENDPOINT=" + d.url, "ROTATE_OSS_ENDPOINT=" + d.url, "ROTATE_ELB_ENDPOINT=" + d.url, "ROTATE_CAS_ENDPOINT=" + d.url,
+		"ROTATE_SLB_ENDPOINT=" + d.url, "ROTATE_OSS_ENDPOINT=" + d.url, "ROTATE_ELB_ENDPOINT=" + d.url, "ROTATE_CAS_ENDPOINT=" + d.url, "ROTATE_ALB_ENDPOINT=" + d.url,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + fakecore.DefaultAccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + fakecore.DefaultAccessKeySecret,
 		"HUAWEICLOUD_SDK_AK=" + fakecore.DefaultAccessKeyID, "HUAWEICLOUD_SDK_SK=" + fakecore.DefaultAccessKeySecret,
 		"HUAWEICLOUD_SDK_PROJECT_ID=" + fakecloud.DemoHuaweiProject,
 	}
 	fmt.Fprintf(d.out, "emulator at %s (Alibaba SLB, CAS and OSS, AWS S3, Huawei ELB), seeded with listeners\n", d.url)
 	fmt.Fprintln(d.out, "serving certificates that expire in 5 days; targets: every SLB listener of cn-hangzhou,")
-	fmt.Fprintln(d.out, "and the Huawei ELB listener demo-web-https (default certificate and its api.example.com SNI certificate)")
+	fmt.Fprintln(d.out, "and the Huawei ELB listener demo-web-https (default certificate and its api.example.com SNI certificate),")
+	fmt.Fprintln(d.out, "and the ALB listener lsn-demoweb443 (default certificate and its additional certificate for api.example.com)")
 	return nil
 }
 
