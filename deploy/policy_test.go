@@ -239,7 +239,7 @@ func TestReadmeLinksPolicies(t *testing.T) {
 func TestPoliciesCoverTheAudit(t *testing.T) {
 	c, url := fakecloud.Start(t)
 	issue := func(names ...string) *certstest.Issued {
-		return certstest.Must(t, certstest.Options{DNSNames: names, KeyType: certstest.RSA2048})
+		return certstest.Must(t, certstest.Options{DNSNames: names, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 	}
 	www, api := issue("www.example.com"), issue("api.example.com")
 	slb := c.SLB()

@@ -49,7 +49,7 @@ func newWorld(t *testing.T) *world {
 	now := time.Now()
 	issue := func(after time.Duration, names ...string) *certstest.Issued {
 		is := certstest.Must(t, certstest.Options{DNSNames: names, NotBefore: now.Add(-200 * 24 * time.Hour), NotAfter: now.Add(after),
-			KeyType: certstest.RSA2048})
+			KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
 		w.keys = append(w.keys, string(is.KeyPEM))
 		return is
 	}
