@@ -153,6 +153,8 @@ func (d *demo) startEmulator() error {
 	os.Stderr = robots
 	d.cloud = fakecloud.New()
 	os.Stderr = stderr
+	// Like real CLB, a load balancer refuses writes for a while after each one; rotate waits it out.
+	d.cloud.SetConfiguringWindow(fakecore.DefaultConfiguringWindow)
 	seed, err := fakecloud.DemoSeed(d.now)
 	if err != nil {
 		return err
