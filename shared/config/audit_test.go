@@ -15,10 +15,11 @@ func TestAuditDays(t *testing.T) {
 		{"7", 7, ""},
 		{"0", 0, "ROTATE_AUDIT_DAYS: 0 is not between 1 and 3650"},
 		{"3651", 0, "ROTATE_AUDIT_DAYS: 3651 is not between 1 and 3650"},
-		{"soon", 0, `ROTATE_AUDIT_DAYS: "soon" is not a valid int`},
+		{"soon", 0, `ROTATE_AUDIT_DAYS: "soon" is not a whole number`},
 	} {
 		t.Run("value="+tc.value, func(t *testing.T) {
 			t.Setenv("ROTATE_TARGETS", oneTarget)
+			alibabaKeys(t)
 			if tc.value != "" {
 				t.Setenv("ROTATE_AUDIT_DAYS", tc.value)
 			}
