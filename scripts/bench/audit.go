@@ -44,7 +44,7 @@ func (a auditRun) bound() time.Duration {
 // valid certificate, and runs `rotate audit` once. An audit never changes anything, so the run
 // also checks that the emulator saw no mutating call.
 func audit(bin string, n int) (auditRun, error) {
-	cert, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "www.example.com"}})
+	cert, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1}) // CLB takes PKCS#1 RSA only
 	if err != nil {
 		return auditRun{}, err
 	}
