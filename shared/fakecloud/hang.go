@@ -34,7 +34,7 @@ func (c *Cloud) hang(service string, next http.Handler) http.Handler {
 		if a := r.Form.Get("Action"); a != "" {
 			action = a
 		}
-		c.log.Add(fakecore.Call{Time: start, Service: service, Action: action, Code: "fakecloud.Hang"})
+		c.log.Add(fakecore.Call{Time: start, End: c.now(), Service: service, Action: action, Code: "fakecloud.Hang"})
 		// Drop the connection rather than answer (the client has gone, or the fault was cleared).
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {

@@ -133,7 +133,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, resp = e.Status, errorJSON{Code: e.Code, Msg: e.Message, RequestID: requestID}
 		call.Code = e.Code
 	}
-	call.Status = status
+	call.Status, call.End = status, s.now()
 	s.log.Add(call)
 
 	w.Header().Set("X-Request-Id", requestID)

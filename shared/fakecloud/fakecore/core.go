@@ -3,16 +3,24 @@
 package fakecore
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
 
 // Call is one request an emulated service received, as the call log records it.
 // Params never hold key material: services redact private keys before logging.
+//
+// Time and End bracket the handling: Time is read when the request arrives, before the
+// injected latency (Faults.Apply) and any hang; End when the answer is ready, just before the
+// call is logged and the answer written. So End − Time includes the latency, and a client that
+// waits for one call's answer before sending the next makes calls whose intervals do not overlap.
 type Call struct {
 	Time     time.Time         `json:"time"`
+	End      time.Time         `json:"end"`
 	Service  string            `json:"service"` // "slb", "cas", "oss", "s3", "elb", "alb", "nlb"
 	Action   string            `json:"action"`  // API action, e.g. "UploadServerCertificate", "GetObject"
 	Region   string            `json:"region,omitempty"`
@@ -20,6 +28,64 @@ type Call struct {
 	Status   int               `json:"status"`         // HTTP status answered
 	Code     string            `json:"code,omitempty"` // error code answered, empty on success
 	Mutating bool              `json:"mutating"`       // the action changes state when it succeeds
+}
+
+// CriticalPath returns the number of dependent round trips the calls show: the length of the
+// longest chain c1, c2, … of calls in which each starts (Time) at or after the previous one
+// ended (End). A client that makes its calls one after another yields a chain as long as the
+// calls; one that makes independent calls at once yields a chain of one per wave. A call that
+// needs another's answer starts after that one ended, so the chain is at least as long as the
+// client's longest run of dependent round trips; it can be longer, as calls that merely happen
+// not to overlap (queued behind a concurrency or rate limit) chain too. The run's wall time is
+// at least the sum of the chain's call durations. It counts every call given, failed or not:
+// each is a round trip the client waited for. A call without End (zero) counts as ending when
+// it started.
+func CriticalPath(calls []Call) int {
+	type span struct {
+		start, end time.Time
+		pos        int // position in start order
+	}
+	spans := make([]span, len(calls))
+	for i, c := range calls {
+		end := c.End
+		if end.Before(c.Time) {
+			end = c.Time
+		}
+		spans[i] = span{start: c.Time, end: end}
+	}
+	// Every chain is ordered by (start, end): process the calls in that order, so that each
+	// call's predecessors are done before it.
+	slices.SortStableFunc(spans, func(a, b span) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		return a.end.Compare(b.end)
+	})
+	for i := range spans {
+		spans[i].pos = i
+	}
+	byEnd := slices.Clone(spans)
+	slices.SortFunc(byEnd, func(a, b span) int {
+		if c := a.end.Compare(b.end); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	// chain[i] is the longest chain ending with spans[i]; best the longest among the calls
+	// that ended by the current call's start and come before it. Those calls are a prefix of
+	// byEnd (the only ones ending by that start but coming after it are zero-length calls at
+	// that very instant, which sort last among them), so one pointer walks byEnd once.
+	chain := make([]int, len(spans))
+	best, next, longest := 0, 0, 0
+	for i, s := range spans {
+		for next < len(byEnd) && !byEnd[next].end.After(s.start) && byEnd[next].pos < i {
+			best = max(best, chain[byEnd[next].pos])
+			next++
+		}
+		chain[i] = best + 1
+		longest = max(longest, chain[i])
+	}
+	return longest
 }
 
 // Log is a concurrency-safe call log.

@@ -98,7 +98,7 @@ func (s *Store) serve(svc *service, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Add(fakecore.Call{
-			Time: c.now, Service: svc.name, Action: c.action, Region: region, Params: c.params,
+			Time: c.now, End: s.now(), Service: svc.name, Action: c.action, Region: region, Params: c.params,
 			Status: c.status, Code: c.code, Mutating: c.mut,
 		})
 	}()

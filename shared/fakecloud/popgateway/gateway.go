@@ -170,7 +170,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		body = resp
 	}
-	call.Status = status
+	call.Status, call.End = status, g.cfg.Now()
 	g.cfg.Log.Add(call)
 
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
