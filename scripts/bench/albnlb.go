@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os/exec"
 	"strconv"
 	"time"
 
@@ -19,7 +13,8 @@ import (
 
 // The ALB and NLB rotation: n ALB HTTPS listeners, each with a default and one additional
 // certificate, and n NLB TCPSSL listeners, all rotated in one run against the emulator with the
-// same latency, each write an asynchronous job of -job-window that the run waits out.
+// same latency and the default settings, each write an asynchronous job of -job-window that the
+// run waits out.
 
 var (
 	lbListeners = flag.Int("alb-nlb", 10, "ALB and NLB listeners (each) to rotate in one run; 0: none")
@@ -28,8 +23,8 @@ var (
 
 const lbRegion = "cn-shanghai"
 
-// rotateALBNLB runs rotate once over n ALB and n NLB listeners and returns the wall time and calls.
-func (w *world) rotateALBNLB(bin string, n int) (rotation, error) {
+// rotateALBNLB runs rotate once over n ALB and n NLB listeners and returns the measurement.
+func (w *world) rotateALBNLB(bin string, n int) (measured, error) {
 	cloud := fakecloud.New()
 	casID := func(name string, cert, key []byte) (string, error) {
 		id, err := cloud.CAS().AddCertificate(name, cert, key)
@@ -37,66 +32,46 @@ func (w *world) rotateALBNLB(bin string, n int) (rotation, error) {
 	}
 	old, err := casID("old", w.oldCert, w.oldKey)
 	if err != nil {
-		return rotation{}, err
+		return measured{}, err
 	}
 	cloud.ALB().SetJobWindow(*jobWindow)
 	cloud.NLB().SetJobWindow(*jobWindow)
 	for i := range n {
 		if err := cloud.ALB().Store().Add(lbcerts.Listener{ID: fmt.Sprintf("lsn-alb%03d", i), Region: lbRegion, LoadBalancerID: fmt.Sprintf("alb-%02d", i%5),
 			Protocol: "HTTPS", Port: 443 + i/5, Default: old, Additional: []lbcerts.Cert{{ID: old}}}); err != nil {
-			return rotation{}, err
+			return measured{}, err
 		}
 		if err := cloud.NLB().Store().Add(lbcerts.Listener{ID: fmt.Sprintf("lsn-nlb%03d@%d", i, 443+i/5), Region: lbRegion, LoadBalancerID: fmt.Sprintf("nlb-%02d", i%5),
 			Protocol: "TCPSSL", Port: 443 + i/5, Default: old}); err != nil {
-			return rotation{}, err
+			return measured{}, err
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	e, err := serve(cloud)
 	if err != nil {
-		return rotation{}, err
+		return measured{}, err
 	}
-	srv := &http.Server{Handler: cloud.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // returns when Close is called
-	defer srv.Close()
-	cloud.Faults().SetLatency(*latency)
-	cloud.ResetCalls()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	endpoint := "http://" + ln.Addr().String()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "invoke", "--event", w.event)
-	cmd.Env = append(rotateEnv(endpoint),
-		`ROTATE_TARGETS=[{"provider":"alialb","region":"`+lbRegion+`","name":"alb"},{"provider":"alinlb","region":"`+lbRegion+`","name":"nlb"}]`,
-		"ROTATE_ALB_ENDPOINT="+endpoint, "ROTATE_NLB_ENDPOINT="+endpoint, "ROTATE_CAS_ENDPOINT="+endpoint,
-		fmt.Sprintf("ROTATE_QPS=%g", *qps), "ROTATE_CONCURRENCY=8")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	runErr := cmd.Run()
-	wall := time.Since(start)
-	var rep struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
+	defer e.Close()
+	what := fmt.Sprintf("rotate (ALB/NLB, %d listeners each)", n)
+	m, err := e.run(what, bin, []string{"invoke", "--event", w.event}, append(slbEnv(e.url,
+		`[{"provider":"alialb","region":"`+lbRegion+`","name":"alb"},{"provider":"alinlb","region":"`+lbRegion+`","name":"nlb"}]`),
+		"ROTATE_ALB_ENDPOINT="+e.url, "ROTATE_NLB_ENDPOINT="+e.url, "ROTATE_CAS_ENDPOINT="+e.url))
+	if err != nil {
+		return m, err
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || runErr != nil || rep.Status != "rotated" {
-		return rotation{}, fmt.Errorf("rotate (ALB/NLB, %d listeners each): %v %s\n%s\n%s", n, runErr, rep.Error, tail(stdout.String()), tail(stderr.String()))
+	if m.rep.Status != "rotated" {
+		return m, fmt.Errorf("%s: status %q (%s)", what, m.rep.Status, m.rep.Error)
 	}
 	for _, l := range append(cloud.ALB().Store().Listeners(), cloud.NLB().Store().Listeners()...) {
 		if l.Default == old || len(l.Additional) > 1 {
-			return rotation{}, fmt.Errorf("rotate (ALB/NLB): listener %s: default %s, %d additional", l.ID, l.Default, len(l.Additional))
+			return m, fmt.Errorf("%s: listener %s: default %s, %d additional", what, l.ID, l.Default, len(l.Additional))
 		}
 	}
-	r := rotation{wall: wall, byAction: map[string]int{}}
-	for _, c := range cloud.Calls() {
-		r.calls++
-		r.byAction[c.Action]++
-	}
-	return r, nil
+	return m, nil
 }
 
 // reportALBNLB prints the ALB/NLB run: writes on one listener are serial (each waits for its
 // job), listeners run in parallel, so the bound is about three jobs plus the reads.
-func reportALBNLB(out io.Writer, n int, r rotation) {
-	fmt.Fprintf(out, "ALB/NLB: %d ALB listeners (default + 1 additional) and %d NLB listeners, job %v, %v per call: %s, %d calls\n\n",
-		n, n, *jobWindow, *latency, secs(r.wall), r.calls)
+func reportALBNLB(out io.Writer, n int, r measured) {
+	fmt.Fprintf(out, "\nALB/NLB: %d ALB listeners (default + 1 additional) and %d NLB listeners, job %v, %v per call, defaults: %s, %d calls, critical path %d\n",
+		n, n, *jobWindow, *latency, secs(r.wall), r.calls, r.critical)
 }

@@ -1,37 +1,48 @@
-// Command bench measures cold start, sizes, rotation wall time and peak memory of the two
-// functions against the local emulator, and prints a table and one summary line (issue 8).
+// Command bench measures the functions against the goals of issue 15 and the earlier ones: cold
+// start, sizes, and rotations of the real rotate binary against the local emulator — how many
+// calls, how many dependent round trips, how long with the default settings and how long the same
+// calls take one after another — and prints a table, each goal with met / NOT met, and one
+// summary line (README, Performance).
 //
 //	go run ./scripts/bench            # or: make bench
+//	go run ./scripts/bench -runs 5 -listeners 1,10 -audit 10 -huawei 10    # a quick look
 //
 // Cold start is the time from starting the process to its first GET of the runtime API's
 // …/invocation/next, for rotate, notify and a hello-world aws-lambda-go function built the same
-// way (median of -runs runs each, interleaved). Rotation runs the real rotate binary on the
-// command line against an in-process emulator that answers every call after -latency, with the
-// rate limit on (ROTATE_QPS=-qps), once with ROTATE_CONCURRENCY=8 and once with 1.
+// way (median of -runs runs each, interleaved).
 //
-// The lower bound beside each rotation is max(4 × latency, (calls − 1) / QPS + latency): four
-// dependent round trips (list load balancers → list listeners → list SNI domains → bind; the
-// upload overlaps the listing in the best case), and the time the rate limit needs to let every
-// call the run made through (the first call is free, the last one still takes one latency).
-// calls is the emulator's count for that run; parallel_test.go in alislb checks that no call is
-// made twice, so the count holds no repeats.
+// Rotation runs `rotate invoke --event` on a body event against an emulator in this process that
+// answers every call after -latency, with N HTTPS listeners over -lbs load balancers of one
+// region (target: the whole region), for each N of -listeners:
 //
-// Audit runs `rotate audit` once over -audit listeners with the same latency and rate limit, and
-// checks that it made no mutating call; its bound is max(3 × latency, (calls − 1)/QPS + latency).
-// -only-audit runs just that part.
+//   - the default run: no ROTATE_CONCURRENCY, ROTATE_QPS or ROTATE_QPS_MAX in the environment;
+//   - the sequential baseline: ROTATE_CONCURRENCY=1, ROTATE_QPS=ROTATE_QPS_MAX=1000 (the
+//     configuration's maximum: no rate limit in effect) — the same calls one after another;
+//   - at the largest N, the same event again on the rotated state (a redelivery), which must
+//     report every place "unchanged".
+//
+// Every run must end "rotated" with the listeners on the new certificate. Per run the bench
+// takes the emulator's call count (parallel_test.go in alislb checks that no call is made twice)
+// and its critical path (fakecore.CriticalPath: the longest chain of calls each starting after
+// the previous one ended, an upper bound on the dependent round trips). The default run's bound
+// is defaultBound (rotation.go). A listener target (lb-00:443, one listener) is run with the
+// defaults for its critical path; Huawei ELB runs -huawei listeners (one listener_id target each)
+// with the defaults and the sequential baseline; ALB/NLB runs -alb-nlb listeners each with the
+// defaults.
+//
+// Audit runs `rotate audit` once over -audit listeners with ROTATE_QPS=-qps and concurrency 8,
+// and checks that it made no mutating call; its bound is max(3 × latency, (calls − 1)/QPS +
+// latency). -only-audit runs just that part.
 package main
 
 import (
 	"archive/zip"
 	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -41,23 +52,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
-	"text/tabwriter"
 	"time"
-
-	"github.com/certrotate/certrotate/shared/certs/certstest"
-	"github.com/certrotate/certrotate/shared/fakecloud"
-	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 )
 
 const region = "cn-hangzhou"
 
 var (
 	runs       = flag.Int("runs", 20, "cold-start runs per binary (the median is reported)")
-	qps        = flag.Float64("qps", 100, "ROTATE_QPS for the rotation runs")
 	latency    = flag.Duration("latency", 50*time.Millisecond, "emulated latency of every API call")
 	lbs        = flag.Int("lbs", 50, "load balancers the listeners are spread over")
-	sequential = flag.Bool("sequential", true, "also run every rotation with ROTATE_CONCURRENCY=1")
+	sequential = flag.Bool("sequential", true, "also run every rotation as the sequential baseline (concurrency 1, no rate limit)")
 	listeners  = flag.String("listeners", "1,10,100,500", "listener counts to rotate (comma-separated; empty: none)")
 )
 
@@ -68,6 +72,17 @@ func main() {
 	if err := run(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// results is everything one bench run measured; a nil or empty part was not run.
+type results struct {
+	sizes    map[string][2]int64
+	cold     map[string][]time.Duration
+	rows     []sizeRow
+	listener *measured // the listener target, one listener, defaults
+	huawei   *huaweiRow
+	albnlb   *measured
+	audit    *auditRun
 }
 
 func run() error {
@@ -86,23 +101,27 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	var au *auditRun
+	var res results
 	if *auditPlaces > 0 {
 		progress("audit: %d listeners over %d load balancers", *auditPlaces, *lbs)
 		a, err := audit(bins["rotate"], *auditPlaces)
 		if err != nil {
 			return err
 		}
-		au = &a
+		res.audit = &a
 	}
 	if *onlyAudit {
-		fmt.Printf("bench audit%d_vs_bound=%s\n", *auditPlaces, reportAudit(os.Stdout, au))
+		fmt.Printf("bench audit%d_vs_bound=%s\n", *auditPlaces, reportAudit(os.Stdout, res.audit))
 		return nil
 	}
+	counts, err := parseCounts(*listeners)
+	if err != nil {
+		return err
+	}
 	names := []string{"hello", "rotate", "notify"}
-	sizes := map[string][2]int64{}
+	res.sizes = map[string][2]int64{}
 	for _, n := range names {
-		if sizes[n], err = sizeOf(bins[n], filepath.Join(tmp, n+".zip")); err != nil {
+		if res.sizes[n], err = sizeOf(bins[n], filepath.Join(tmp, n+".zip")); err != nil {
 			return err
 		}
 	}
@@ -112,41 +131,86 @@ func run() error {
 		return err
 	}
 	progress("cold start: %d runs of each binary", *runs)
-	cold, err := coldStarts(bins, names, w.coldEnv())
-	if err != nil {
+	if res.cold, err = coldStarts(bins, names, coldEnv()); err != nil {
 		return err
 	}
 
-	counts, err := parseCounts(*listeners)
-	if err != nil {
-		return err
+	rotate := bins["rotate"]
+	largest := 0
+	if len(counts) > 0 {
+		largest = slices.Max(counts)
 	}
-	var rows []row
 	for _, n := range counts {
-		r := row{listeners: n}
-		progress("rotation: %d listeners over %d load balancers, concurrency 8", n, *lbs)
-		if r.par, err = w.rotate(bins["rotate"], n, 8); err != nil {
-			return err
-		}
-		if *sequential {
-			progress("rotation: %d listeners over %d load balancers, concurrency 1", n, *lbs)
-			if r.seq, err = w.rotate(bins["rotate"], n, 1); err != nil {
-				return err
-			}
-		}
-		rows = append(rows, r)
-	}
-
-	if *lbListeners > 0 {
-		progress("rotation: %d ALB and %d NLB listeners", *lbListeners, *lbListeners)
-		r, err := w.rotateALBNLB(bins["rotate"], *lbListeners)
+		r := sizeRow{listeners: n}
+		what := fmt.Sprintf("rotate (%s, defaults)", plural(n, "listener"))
+		progress("%s", what)
+		def, again, err := w.slbRotation(what, rotate, n, regionTarget, defaultsEnv, n == largest)
 		if err != nil {
 			return err
 		}
-		reportALBNLB(os.Stdout, *lbListeners, r)
+		r.def = def
+		if n == largest {
+			r.redelivery = &again
+		}
+		if *sequential {
+			what := fmt.Sprintf("rotate (%s, sequential)", plural(n, "listener"))
+			progress("%s", what)
+			if r.seq, _, err = w.slbRotation(what, rotate, n, regionTarget, sequentialEnv, false); err != nil {
+				return err
+			}
+		}
+		res.rows = append(res.rows, r)
 	}
-	report(os.Stdout, sizes, cold, rows, au)
+	if len(res.rows) > 0 {
+		chain := slices.MinFunc(res.rows, func(a, b sizeRow) int { return a.def.critical - b.def.critical }).def.critical
+		for i := range res.rows {
+			res.rows[i].bound = defaultBound(res.rows[i].def.calls, chain)
+		}
+	}
+
+	progress("rotate (listener target lb-00:443, defaults)")
+	m, _, err := w.slbRotation("rotate (listener target, defaults)", rotate, 1, listenerTarget, defaultsEnv, false)
+	if err != nil {
+		return err
+	}
+	res.listener = &m
+
+	if n := *huaweiListeners; n > 0 {
+		h := huaweiRow{listeners: n}
+		what := fmt.Sprintf("rotate (Huawei ELB, %d listeners, defaults)", n)
+		progress("%s", what)
+		if h.def, err = w.huaweiRotation(what, rotate, n, defaultsEnv); err != nil {
+			return err
+		}
+		if *sequential {
+			what := fmt.Sprintf("rotate (Huawei ELB, %d listeners, sequential)", n)
+			progress("%s", what)
+			if h.seq, err = w.huaweiRotation(what, rotate, n, sequentialEnv); err != nil {
+				return err
+			}
+		}
+		res.huawei = &h
+	}
+
+	if n := *lbListeners; n > 0 {
+		progress("rotate (%d ALB and %d NLB listeners, defaults)", n, n)
+		m, err := w.rotateALBNLB(rotate, n)
+		if err != nil {
+			return err
+		}
+		res.albnlb = &m
+	}
+	report(os.Stdout, res)
 	return nil
+}
+
+// coldEnv is each binary's environment for the cold start: enough configuration to start.
+func coldEnv() map[string][]string {
+	return map[string][]string{
+		"hello":  nil,
+		"notify": {"NOTIFY_SLACK_WEBHOOK=http://127.0.0.1:1/slack"},
+		"rotate": append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}, slbEnv("http://127.0.0.1:1", regionTarget)...),
+	}
 }
 
 func parseCounts(s string) ([]int, error) {
@@ -315,217 +379,10 @@ func (s *pollServer) coldStart(bin string, env []string) (time.Duration, error) 
 	return d, err
 }
 
-// --- rotation ------------------------------------------------------------------------------
-
-// world holds what every rotation run shares: the certificates and the event.
-type world struct {
-	oldCert, oldKey []byte
-	event           string // file: a body event with the fresh certificate
-}
-
-func newWorld(dir string) (*world, error) {
-	old, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, NotAfter: time.Now().Add(5 * 24 * time.Hour), KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
-	if err != nil {
-		return nil, err
+// plural is "1 listener", "2 listeners".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
 	}
-	fresh, err := certstest.New(certstest.Options{DNSNames: []string{"example.com", "*.example.com"}, KeyType: certstest.RSA2048}) // CLB takes RSA only
-	if err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(map[string]string{"certificate": string(fresh.FullchainPEM), "private_key": string(fresh.KeyPEM)})
-	if err != nil {
-		return nil, err
-	}
-	w := &world{oldCert: old.FullchainPEM, oldKey: old.KeyPEM, event: filepath.Join(dir, "event.json")}
-	return w, os.WriteFile(w.event, body, 0o600)
-}
-
-// rotateEnv is rotate's environment: every load balancer of the region, the emulator's keys.
-func rotateEnv(endpoint string) []string {
-	return []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
-		`ROTATE_TARGETS=[{"provider":"alislb","region":"` + region + `","name":"all"}]`,
-		"ROTATE_SLB_ENDPOINT=" + endpoint,
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + fakecore.DefaultAccessKeyID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + fakecore.DefaultAccessKeySecret,
-	}
-}
-
-func (w *world) coldEnv() map[string][]string {
-	return map[string][]string{
-		"hello":  nil,
-		"notify": {"NOTIFY_SLACK_WEBHOOK=http://127.0.0.1:1/slack"},
-		"rotate": rotateEnv("http://127.0.0.1:1"),
-	}
-}
-
-// rotation is one measured run of rotate.
-type rotation struct {
-	wall     time.Duration
-	calls    int
-	byAction map[string]int
-	rssMB    float64
-}
-
-// bound is the lower bound that the latency and the rate limit allow for this run.
-func (r rotation) bound() time.Duration {
-	byRate := time.Duration(float64(r.calls-1)/(*qps)*float64(time.Second)) + *latency
-	return max(4**latency, byRate)
-}
-
-// rotate seeds a fresh emulator with n HTTPS listeners over *lbs load balancers, all serving a
-// certificate the fresh one replaces, and runs rotate on the event once.
-func (w *world) rotate(bin string, n, concurrency int) (rotation, error) {
-	cloud := fakecloud.New()
-	slb := cloud.SLB()
-	sc, err := slb.AddServerCertificate(region, "old", w.oldCert, w.oldKey)
-	if err != nil {
-		return rotation{}, err
-	}
-	for i := range *lbs {
-		if err := slb.AddLoadBalancer(region, lbName(i), ""); err != nil {
-			return rotation{}, err
-		}
-	}
-	for i := range n {
-		if err := slb.AddListener(lbName(i), port(i), "https", sc.ID); err != nil {
-			return rotation{}, err
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return rotation{}, err
-	}
-	srv := &http.Server{Handler: cloud.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // returns when Close is called
-	defer srv.Close()
-	cloud.Faults().SetLatency(*latency)
-	cloud.ResetCalls()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "invoke", "--event", w.event)
-	cmd.Env = append(rotateEnv("http://"+ln.Addr().String()),
-		fmt.Sprintf("ROTATE_QPS=%g", *qps), fmt.Sprintf("ROTATE_CONCURRENCY=%d", concurrency))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	runErr := cmd.Run()
-	wall := time.Since(start)
-	var rep struct {
-		Status  string `json:"status"`
-		Error   string `json:"error"`
-		Targets []struct {
-			Status string `json:"status"`
-		} `json:"targets"`
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || runErr != nil || rep.Status != "rotated" {
-		return rotation{}, fmt.Errorf("rotate (%d listeners, concurrency %d): %v %s\n%s\n%s", n, concurrency, runErr, rep.Error, tail(stdout.String()), tail(stderr.String()))
-	}
-	rotated := 0
-	for _, t := range rep.Targets {
-		if t.Status == "rotated" {
-			rotated++
-		}
-	}
-	if rotated != n {
-		return rotation{}, fmt.Errorf("rotate (%d listeners): %d rotated", n, rotated)
-	}
-	for i := range n {
-		if id, _ := slb.ListenerCertificate(lbName(i), port(i)); id == sc.ID {
-			return rotation{}, fmt.Errorf("rotate (%d listeners): %s:%d still serves the old certificate", n, lbName(i), port(i))
-		}
-	}
-	r := rotation{wall: wall, byAction: map[string]int{}}
-	for _, c := range cloud.Calls() {
-		r.calls++
-		r.byAction[c.Action]++
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssMB = float64(ru.Maxrss) * 1024 / 1e6 // Linux reports kilobytes
-	}
-	return r, nil
-}
-
-// Listener i is on load balancer i mod *lbs, port 443 + i / *lbs.
-func lbName(i int) string { return fmt.Sprintf("lb-%02d", i%*lbs) }
-
-func port(i int) int { return 443 + i/(*lbs) }
-
-func tail(s string) string {
-	if len(s) > 2000 {
-		return "…" + s[len(s)-2000:]
-	}
-	return s
-}
-
-// --- report --------------------------------------------------------------------------------
-
-type row struct {
-	listeners int
-	par, seq  rotation
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-func secs(d time.Duration) string {
-	if d < time.Second {
-		return ms(d)
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-func mb(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
-
-func report(out io.Writer, sizes map[string][2]int64, cold map[string][]time.Duration, rows []row, au *auditRun) {
-	fmt.Fprintf(out, "certrotate bench — %s %s/%s, %d CPUs; MB = 10^6 bytes\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	hello := median(cold["hello"])
-	fmt.Fprintf(tw, "binary\tcold start (median of %d)\tvs hello\tmin\tmax\tbinary\tlambda zip\t\n", *runs)
-	for _, n := range []string{"hello", "rotate", "notify"} {
-		m := median(cold[n])
-		fmt.Fprintf(tw, "%s\t%s\t%.2f×\t%s\t%s\t%s\t%s\t\n", n, ms(m), float64(m)/float64(hello),
-			ms(slices.Min(cold[n])), ms(slices.Max(cold[n])), mb(sizes[n][0]), mb(sizes[n][1]))
-	}
-	_ = tw.Flush()
-	fmt.Fprintf(out, "\nrotation: N HTTPS listeners over %d load balancers, %v per call, ROTATE_QPS=%g\n", *lbs, *latency, *qps)
-	fmt.Fprintf(out, "bound = max(4 × %v, (calls − 1)/%g + %v)\n\n", *latency, *qps, *latency)
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "listeners\tcalls\tbound\tconcurrency 8\tvs bound\tconcurrency 1\tvs bound\tpeak RSS (8)\t\n")
-	var at500 *row
-	for i, r := range rows {
-		seq, seqRatio := "-", "-"
-		if *sequential {
-			seq, seqRatio = secs(r.seq.wall), fmt.Sprintf("%.2f", float64(r.seq.wall)/float64(r.seq.bound()))
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%.2f\t%s\t%s\t%.1f MB\t\n", r.listeners, r.par.calls, secs(r.par.bound()),
-			secs(r.par.wall), float64(r.par.wall)/float64(r.par.bound()), seq, seqRatio, r.par.rssMB)
-		if r.listeners == 500 {
-			at500 = &rows[i]
-		}
-	}
-	_ = tw.Flush()
-	ratio500, rss500 := "n/a", "n/a"
-	if at500 != nil {
-		var parts []string
-		for _, a := range slices.Sorted(maps.Keys(at500.par.byAction)) {
-			parts = append(parts, fmt.Sprintf("%s %d", a, at500.par.byAction[a]))
-		}
-		fmt.Fprintf(out, "\ncalls at 500 listeners: %s\n", strings.Join(parts, ", "))
-		ratio500 = fmt.Sprintf("%.2f", float64(at500.par.wall)/float64(at500.par.bound()))
-		rss500 = fmt.Sprintf("%.2f", at500.par.rssMB)
-	}
-	audit := reportAudit(out, au)
-	coldRatio := float64(max(median(cold["rotate"]), median(cold["notify"]))) / float64(hello)
-	zipMB := float64(max(sizes["rotate"][1], sizes["notify"][1])) / 1e6
-	fmt.Fprintf(out, "\nbench rotate500_vs_bound=%s cold_start_vs_hello=%.2f rss500_mb=%s zip_mb=%.2f audit500_vs_bound=%s\n", ratio500, coldRatio, rss500, zipMB, audit)
+	return fmt.Sprintf("%d %ss", n, word)
 }
