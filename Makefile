@@ -66,8 +66,9 @@ SOAKRUNS ?= 1000
 soak:
 	$(GO) run ./scripts/soak -runs $(SOAKRUNS)
 
-## bench: cold start, sizes, rotation wall time and peak RSS against the emulator (about 2-3 min);
-## the last line is the summary (README, Performance)
+## bench: cold start, sizes, calls, critical path and wall time of the rotations (defaults vs the
+## sequential baseline), peak RSS, each goal met or not, against the emulator (about 5-6 min on
+## 2 cores); the last line is the summary (README, Performance)
 .PHONY: bench
 bench:
 	$(GO) run ./scripts/bench
