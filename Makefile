@@ -67,7 +67,7 @@ soak:
 	$(GO) run ./scripts/soak -runs $(SOAKRUNS)
 
 ## bench: cold start, sizes, calls, critical path and wall time of the rotations (defaults vs the
-## sequential baseline), peak RSS, each goal met or not, against the emulator (about 5-6 min on
+## sequential baseline), peak RSS, each goal met or not, against the emulator (about 5 min on
 ## 2 cores); the last line is the summary (README, Performance)
 .PHONY: bench
 bench:

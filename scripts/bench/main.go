@@ -162,7 +162,7 @@ func run() error {
 		res.rows = append(res.rows, r)
 	}
 	if len(res.rows) > 0 {
-		chain := slices.MinFunc(res.rows, func(a, b sizeRow) int { return a.def.critical - b.def.critical }).def.critical
+		chain := shortestChain(res.rows)
 		for i := range res.rows {
 			res.rows[i].bound = defaultBound(res.rows[i].def.calls, chain)
 		}

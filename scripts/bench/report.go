@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"runtime"
@@ -75,7 +76,7 @@ func report(out io.Writer, res results) {
 	var at500, largest *sizeRow
 	chain := 0
 	if len(res.rows) > 0 {
-		chain = slices.MinFunc(res.rows, func(a, b sizeRow) int { return a.def.critical - b.def.critical }).def.critical
+		chain = shortestChain(res.rows)
 		fmt.Fprintf(out, "\nrotation: N HTTPS listeners over %d load balancers (target: the region), %v per call\n", *lbs, *latency)
 		fmt.Fprintf(out, "default: no ROTATE_CONCURRENCY / ROTATE_QPS / ROTATE_QPS_MAX set (concurrency %d, rate %g/s rising to at most %g/s)\n", conc, qps0, qpsMax)
 		fmt.Fprintf(out, "sequential: ROTATE_CONCURRENCY=1 ROTATE_QPS=1000 ROTATE_QPS_MAX=1000 (one call at a time, no rate limit in effect)\n")
@@ -166,15 +167,7 @@ func report(out io.Writer, res results) {
 		goal(2, "critical path, region-wide target with one listener: not measured")
 	}
 	if len(res.rows) > 0 && res.rows[0].seq.wall > 0 {
-		worst := slices.MinFunc(res.rows, func(a, b sizeRow) int {
-			if a.ratio() < b.ratio() {
-				return -1
-			}
-			if a.ratio() > b.ratio() {
-				return 1
-			}
-			return 0
-		})
+		worst := slices.MinFunc(res.rows, func(a, b sizeRow) int { return cmp.Compare(a.ratio(), b.ratio()) })
 		var sizes []string
 		for _, r := range res.rows {
 			sizes = append(sizes, fmt.Sprint(r.listeners))
