@@ -135,11 +135,11 @@ type region struct {
 	uploadMu sync.Mutex
 	uploaded map[string]string // SHA-1 fingerprint → certificate id bound in this run
 
-	// The listing made after this run's upload (deploy.go); relisted is nil when the run uploaded
-	// nothing, and closed once relist and relistErr are set.
-	relisted  chan struct{}
-	relist    map[string]serverCert
-	relistErr error
+	uploadedAny bool // this run uploaded a certificate to the region (guarded by uploadMu)
+
+	// The listing made alongside the read-back after this run's upload (readback.go), nil until then.
+	relistMu sync.Mutex
+	relist   map[string]serverCert
 
 	latestMu sync.Mutex
 	latest   map[string]serverCert // by id, as the latest listing showed them
