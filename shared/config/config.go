@@ -36,10 +36,14 @@ type Rotate struct {
 	// cn-hangzhou (mainland China) or ap-southeast-1 (elsewhere).
 	CASRegion string `envconfig:"ROTATE_CAS_REGION" default:"cn-hangzhou"`
 
-	KeepPrevious int     `envconfig:"ROTATE_KEEP_PREVIOUS" default:"1"`
-	OnPartial    string  `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
-	Concurrency  int     `envconfig:"ROTATE_CONCURRENCY" default:"8"`
-	QPS          float64 `envconfig:"ROTATE_QPS" default:"20"`
+	KeepPrevious int    `envconfig:"ROTATE_KEEP_PREVIOUS" default:"1"`
+	OnPartial    string `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
+	Concurrency  int    `envconfig:"ROTATE_CONCURRENCY" default:"8"`
+	// QPS is the rate each provider's calls start at, in calls per second (ROTATE_QPS); the rate
+	// rises while calls wait for it and none is throttled, up to QPSMax (ROTATE_QPS_MAX), and
+	// halves on a throttling answer (package pace).
+	QPS    float64 `envconfig:"ROTATE_QPS" default:"20"`
+	QPSMax float64 `envconfig:"ROTATE_QPS_MAX" default:"100"`
 
 	// AuditDays: an audit flags certificates with fewer days left than this (ROTATE_AUDIT_DAYS).
 	AuditDays int `envconfig:"ROTATE_AUDIT_DAYS" default:"30"`
@@ -183,8 +187,15 @@ func (c *Rotate) validate() []error {
 	if c.AuditDays < 1 || c.AuditDays > 3650 {
 		add("ROTATE_AUDIT_DAYS: %d is not between 1 and 3650", c.AuditDays)
 	}
-	if c.QPS <= 0 || c.QPS > 1000 {
+	qpsOK := c.QPS > 0 && c.QPS <= 1000
+	if !qpsOK {
 		add("ROTATE_QPS: %v is not between 0 and 1000", c.QPS)
+	}
+	switch {
+	case c.QPSMax <= 0 || c.QPSMax > 1000:
+		add("ROTATE_QPS_MAX: %v is not between 0 and 1000", c.QPSMax)
+	case qpsOK && c.QPSMax < c.QPS:
+		add("ROTATE_QPS_MAX: %v is below ROTATE_QPS (%v); the rate starts at ROTATE_QPS and rises up to ROTATE_QPS_MAX, so set it to %v or more", c.QPSMax, c.QPS, c.QPS)
 	}
 	return problems
 }
