@@ -3,8 +3,10 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/certrotate/certrotate/shared/certs"
@@ -22,9 +24,10 @@ type Provider interface {
 	// Deploy makes slot serve b and returns the id of the certificate now bound. It uploads b at
 	// most once per region per run, reusing a certificate whose fingerprint already matches, so
 	// calling it again with the same b (a redelivered event) changes nothing and uploads nothing.
-	// When two invocations upload the same certificate at once, each lists again after its upload
-	// and binds the earliest created of the copies this project uploaded (ties: lowest id), then
-	// deletes its own copy if it lost, so both end on one certificate.
+	// When two invocations upload the same certificate at once, they may bind different copies;
+	// Owned, asked after an upload, then answers from a listing made after it, which shows every
+	// copy created before its own, so that the invocation whose copy is the later one moves its
+	// slots onto the canonical copy (Canonical) and deletes its own (rotation's finish).
 	// It is safe for concurrent use and stops when ctx is done.
 	Deploy(ctx context.Context, slot Slot, b *certs.Bundle) (certificateID string, err error)
 
@@ -60,6 +63,21 @@ type Owned struct {
 	Fingerprint string    // SHA-1 of the leaf, as certs.NormalizeFingerprint gives it
 	Names       []string  // DNS names it covers (common name and SANs), lower-case
 	Created     time.Time // when the cloud created it; zero when unknown
+}
+
+// Canonical is, among the certificates owned with fingerprint fp, the one every invocation
+// converges on: the earliest created, then the lowest id; "" when there is none.
+func Canonical(owned []Owned, fp string) string {
+	var best *Owned
+	for i, o := range owned {
+		if o.Fingerprint == fp && (best == nil || cmp.Or(o.Created.Compare(best.Created), strings.Compare(o.ID, best.ID)) < 0) {
+			best = &owned[i]
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.ID
 }
 
 // ErrInUse is wrapped by the error Delete returns when the cloud refuses to delete a certificate
@@ -113,4 +131,23 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// Streamer is a Provider that hands out each slot as soon as it knows it, so that the rotation
+// can decide on it and start deploying (the upload first) while the rest is still being
+// discovered: the upload then overlaps the discovery instead of following it.
+type Streamer interface {
+	// DiscoverEach resolves t as Discover does and calls emit once for every slot Discover would
+	// return, as soon as the slot and what it serves are known. emit may be called from several
+	// goroutines at once and never after DiscoverEach returns. On an error, the slots already
+	// emitted stand (they exist); the error is Discover's.
+	DiscoverEach(ctx context.Context, t Target, emit func(Slot)) error
+}
+
+// Verifier is a Provider that reads many slots back in few calls (a listing that returns each
+// listener's certificate) instead of one call per slot.
+type Verifier interface {
+	// BoundAll reads every slot back as Bound does: got[i] and errs[i] answer slots[i]. It makes
+	// no mutating call and reads afresh (nothing remembered from discovery).
+	BoundAll(ctx context.Context, slots []Slot) (got []Bound, errs []error)
 }

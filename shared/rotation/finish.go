@@ -121,9 +121,7 @@ func converge(ctx context.Context, p provider.Provider, rb provider.Rebinder, pl
 	if len(copies) < 2 {
 		return
 	}
-	canonical := slices.MinFunc(copies, func(a, b provider.Owned) int {
-		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
-	}).ID
+	canonical := provider.Canonical(copies, fp)
 	for i := range results {
 		res := &results[i]
 		id := res.CertificateID

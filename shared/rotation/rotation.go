@@ -115,9 +115,8 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 	log.Info("certificate valid", "common_name", info.CommonName, "dns_names", info.DNSNames,
 		"fingerprint_sha256", info.FingerprintSHA256, "not_after", info.NotAfter, "targets", len(targets))
 
-	slots, failed := r.discover(writes, targets, clouds, log)
+	results, failed := r.rotate(writes, work, targets, b, rec.Body != nil && rec.Body.Force, clouds, log)
 	rep.Targets = append(rep.Targets, failed...)
-	results := r.deploy(writes, work, slots, b, rec.Body != nil && rec.Body.Force, clouds, log)
 	if r.opt.Rollback && !r.opt.DryRun && len(failed)+countFailed(results) > 0 {
 		r.rollback(work, results, clouds, log, rep)
 	}
@@ -196,102 +195,6 @@ func (r *Rotator) obtain(ctx context.Context, rec event.Record, clouds Clouds) (
 		return certs.Parse(cert, key, []byte(rec.Body.Chain))
 	}
 	return nil, &event.Error{Reason: "the event names no certificate"}
-}
-
-// discover resolves every target, in parallel. Targets that fail are reported failed.
-func (r *Rotator) discover(ctx context.Context, targets []provider.Target, clouds Clouds, log *slog.Logger) ([]provider.Slot, []report.Target) {
-	slots := make([][]provider.Slot, len(targets))
-	failed := make([]*report.Target, len(targets))
-	r.each(len(targets), func(i int) {
-		t := targets[i]
-		p, err := clouds.Provider(t.Provider)
-		if err == nil {
-			slots[i], err = p.Discover(ctx, t)
-		}
-		if err != nil {
-			log.Warn("target discovery failed", "target", t.Name, "error", report.Redact(err.Error()))
-			failed[i] = &report.Target{Name: t.Name, Provider: t.Provider, Status: report.TargetFailed,
-				Error: report.Redact(err.Error()), Retryable: !provider.IsPermanent(err)}
-		}
-	})
-	var outSlots []provider.Slot
-	var outFailed []report.Target
-	for i := range targets {
-		outSlots = append(outSlots, slots[i]...)
-		if failed[i] != nil {
-			outFailed = append(outFailed, *failed[i])
-		}
-	}
-	return outSlots, outFailed
-}
-
-// result is what deploying to one slot did.
-type result struct {
-	report.Target
-	slot    provider.Slot
-	changed bool // this run rebound the slot
-}
-
-// deploy decides, for each slot, whether it takes the certificate (force: even one expiring
-// before what the slot serves), deploys it where it does (under ctx), and reads every binding
-// back (under readBack, which ends later).
-func (r *Rotator) deploy(ctx, readBack context.Context, slots []provider.Slot, b *certs.Bundle, force bool, clouds Clouds, log *slog.Logger) []result {
-	out := make([]result, len(slots))
-	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
-	r.each(len(slots), func(i int) {
-		s := slots[i]
-		res := result{Target: report.Target{Name: s.Name, Provider: s.Target.Provider}, slot: s}
-		t := &res.Target
-		status, reason := decide(s, b, fp, force)
-		t.Status, t.Reason = status, reason
-		switch status {
-		case report.TargetUnchanged:
-			t.CertificateID = s.Current.ID
-		case report.TargetSkipped:
-		case report.TargetRotated:
-			t.PreviousCertificateID = s.Current.ID
-			if r.opt.DryRun {
-				t.Status = report.TargetWouldRotate
-				break
-			}
-			if err := deadline.Err(ctx); err != nil {
-				t.Status, t.Error, t.Retryable = report.TargetFailed, "not started: "+stopReason(err), true
-				break
-			}
-			p, err := clouds.Provider(s.Target.Provider)
-			if err == nil {
-				res.changed = true
-				t.CertificateID, err = p.Deploy(ctx, s, b)
-			}
-			if err == nil {
-				err = verify(readBack, p, s, t.CertificateID)
-			}
-			if n, ok := p.(provider.Noter); ok && err == nil {
-				if note := n.Note(s); note != "" {
-					t.Reason += "; " + note
-				}
-			}
-			if err != nil {
-				t.Status, t.Error, t.Retryable = report.TargetFailed, report.Redact(err.Error()), !provider.IsPermanent(err)
-			}
-		}
-		log.Info("target", "target", t.Name, "status", t.Status, "reason", t.Reason,
-			"certificate_id", t.CertificateID, "previous_certificate_id", t.PreviousCertificateID, "error", t.Error)
-		out[i] = res
-	})
-	return out
-}
-
-// verify reads slot back and checks that it serves certificate id.
-func verify(ctx context.Context, p provider.Provider, s provider.Slot, id string) error {
-	got, err := p.Bound(ctx, s)
-	if err != nil {
-		return fmt.Errorf("reading the binding back: %w", err)
-	}
-	if got.ID != id {
-		return fmt.Errorf("read back: serves certificate %q, not %q", got.ID, id)
-	}
-	return nil
 }
 
 func countFailed(results []result) int {

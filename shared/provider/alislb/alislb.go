@@ -135,8 +135,15 @@ type region struct {
 	uploadMu sync.Mutex
 	uploaded map[string]string // SHA-1 fingerprint → certificate id bound in this run
 
+	// The listing made after this run's upload (deploy.go); relisted is nil when the run uploaded
+	// nothing, and closed once relist and relistErr are set.
+	relisted  chan struct{}
+	relist    map[string]serverCert
+	relistErr error
+
 	latestMu sync.Mutex
 	latest   map[string]serverCert // by id, as the latest listing showed them
+	gone     map[string]bool       // deleted by this run since
 
 	lbMu    sync.Mutex
 	lbLocks map[string]chan struct{} // load balancer id → its write lock (busy.go)

@@ -50,9 +50,12 @@ func (p *Provider) bind(ctx context.Context, r *region, slot provider.Slot, id s
 	})
 }
 
-// upload returns the id of a server certificate in r holding b, uploading b only if the region
-// has none with its fingerprint. Concurrent calls for one region upload once; concurrent
-// invocations converge on one copy (see provider.Provider.Deploy).
+// upload returns the id of a server certificate in r holding b, uploading b only if the run's
+// listing of the region (made during discovery) shows none with its fingerprint. Concurrent calls
+// for one region upload once. After an upload the region is listed again, alongside the bindings
+// rather than before them: Owned answers from that listing, so that the rotation's finish sees
+// every copy another invocation uploaded at the same time and converges on one (see
+// provider.Provider.Deploy).
 func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (string, error) {
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.uploadMu.Lock()
@@ -60,8 +63,7 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 	if id, ok := r.uploaded[fp]; ok {
 		return id, nil
 	}
-	// List afresh: another invocation may have uploaded it since this run's first listing.
-	list, err := p.listServerCerts(ctx, r)
+	list, err := p.serverCerts(ctx, r)
 	if err != nil {
 		return "", err
 	}
@@ -84,22 +86,14 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 	if err != nil {
 		return "", err
 	}
-	id := resp.ServerCertificateId
-	// Another invocation may have uploaded the same certificate meanwhile, or a retried upload
-	// may have landed twice: everyone binds the earliest copy, and the others go.
-	if list, err = p.listServerCerts(ctx, r); err == nil {
-		if best := reusable(list, fp); best != "" {
-			id = best
-		}
-		for _, sc := range list {
-			if sc.id != id && sc.fingerprint == fp && sc.ours {
-				// Best effort: a copy someone already bound is refused by SLB and stays.
-				_ = p.Delete(ctx, r.id, sc.id)
-			}
-		}
-	}
-	r.uploaded[fp] = id
-	return id, nil
+	r.uploaded[fp] = resp.ServerCertificateId
+	relisted := make(chan struct{})
+	r.relisted = relisted
+	go func() {
+		defer close(relisted)
+		r.relist, r.relistErr = p.listServerCerts(ctx, r)
+	}()
+	return resp.ServerCertificateId, nil
 }
 
 // reusable picks, among the certificates with fingerprint fp, ours first (the earliest created,

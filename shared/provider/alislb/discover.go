@@ -1,11 +1,14 @@
 package alislb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
@@ -18,9 +21,31 @@ const (
 	listenerBatch = 10  // load balancer ids per DescribeLoadBalancerListeners call
 )
 
-// Discover implements provider.Provider. The region's certificate list, which tells what each
-// slot serves, is fetched alongside the listeners rather than after them.
+// Discover implements provider.Provider: the slots DiscoverEach emits, ordered by load balancer,
+// listener port and domain (the default certificate first).
 func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.Slot, error) {
+	var (
+		mu    sync.Mutex
+		slots []provider.Slot
+	)
+	if err := p.DiscoverEach(ctx, t, func(s provider.Slot) {
+		mu.Lock()
+		slots = append(slots, s)
+		mu.Unlock()
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(slots, func(a, b provider.Slot) int {
+		return cmp.Or(strings.Compare(a.LoadBalancerID, b.LoadBalancerID), cmp.Compare(a.ListenerPort, b.ListenerPort), strings.Compare(a.Domain, b.Domain))
+	})
+	return slots, nil
+}
+
+// DiscoverEach implements provider.Streamer. The region's certificate list, which tells what each
+// slot serves, is fetched alongside the listeners rather than after them; a listener's default
+// certificate slot is emitted as soon as its batch of listeners is listed, before its SNI domains
+// are asked for.
+func (p *Provider) DiscoverEach(ctx context.Context, t provider.Target, emit func(provider.Slot)) error {
 	r := p.region(t.Region)
 	listed := make(chan struct{})
 	go func() {
@@ -28,34 +53,29 @@ func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.
 		_, _ = p.serverCerts(ctx, r) // its error, if any, is met again below
 	}()
 	defer func() { <-listed }()
-	var (
-		slots []provider.Slot
-		err   error
-	)
+	send := func(s provider.Slot) error {
+		var err error
+		if s.Current, err = p.bound(ctx, r, s.Current.ID); err != nil {
+			return err
+		}
+		emit(s)
+		return nil
+	}
 	switch {
 	case t.ListenerPort != 0:
-		slots, err = p.discoverListener(ctx, r, t)
+		return p.discoverListener(ctx, r, t, send)
 	case t.LoadBalancerID != "":
-		slots, err = p.discoverLoadBalancers(ctx, r, t, []string{t.LoadBalancerID})
-	default:
-		var ids []string
-		if ids, err = p.loadBalancerIDs(ctx, r); err == nil {
-			slots, err = p.discoverLoadBalancers(ctx, r, t, ids)
-		}
+		return p.discoverLoadBalancers(ctx, r, t, []string{t.LoadBalancerID}, send)
 	}
+	ids, err := p.loadBalancerIDs(ctx, r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for i := range slots {
-		if slots[i].Current, err = p.bound(ctx, r, slots[i].Current.ID); err != nil {
-			return nil, err
-		}
-	}
-	return slots, nil
+	return p.discoverLoadBalancers(ctx, r, t, ids, send)
 }
 
 // discoverListener resolves a target naming one listener, and optionally one SNI domain on it.
-func (p *Provider) discoverListener(ctx context.Context, r *region, t provider.Target) ([]provider.Slot, error) {
+func (p *Provider) discoverListener(ctx context.Context, r *region, t provider.Target, send func(provider.Slot) error) error {
 	key := fmt.Sprintf("DescribeLoadBalancerHTTPSListenerAttribute %s %s:%d", r.id, t.LoadBalancerID, t.ListenerPort)
 	resp, err := remember(ctx, &p.reads, key, func() (*slb.DescribeLoadBalancerHTTPSListenerAttributeResponse, error) {
 		var resp *slb.DescribeLoadBalancerHTTPSListenerAttributeResponse
@@ -71,23 +91,23 @@ func (p *Provider) discoverListener(ctx context.Context, r *region, t provider.T
 		return resp, err
 	})
 	if ErrorCode(err) == codeNotHTTPS {
-		return nil, p.notHTTPS(ctx, r, t)
+		return p.notHTTPS(ctx, r, t)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	slot := provider.Slot{Target: t, Name: t.Name, Region: r.id, LoadBalancerID: t.LoadBalancerID, ListenerPort: t.ListenerPort}
 	if t.Domain == "" {
 		slot.Current.ID = resp.ServerCertificateId
-		return []provider.Slot{slot}, nil
+		return send(slot)
 	}
 	for _, ext := range resp.DomainExtensions.DomainExtension {
 		if strings.EqualFold(ext.Domain, t.Domain) {
 			slot.Domain, slot.DomainExtensionID, slot.Current.ID = t.Domain, ext.DomainExtensionId, ext.ServerCertificateId
-			return []provider.Slot{slot}, nil
+			return send(slot)
 		}
 	}
-	return nil, provider.Permanent(fmt.Errorf("alislb: listener %s:%d has no domain extension for %s: %w",
+	return provider.Permanent(fmt.Errorf("alislb: listener %s:%d has no domain extension for %s: %w",
 		t.LoadBalancerID, t.ListenerPort, t.Domain, errTargetMissing))
 }
 
@@ -135,72 +155,64 @@ func (p *Provider) loadBalancerIDs(ctx context.Context, r *region) ([]string, er
 }
 
 // discoverLoadBalancers resolves every HTTPS listener and domain extension of the given load
-// balancers. Each batch's listeners are asked for their domain extensions as soon as the batch
-// is listed, without waiting for the other batches.
-func (p *Provider) discoverLoadBalancers(ctx context.Context, r *region, t provider.Target, ids []string) ([]provider.Slot, error) {
+// balancers. Each batch's listeners are sent, and asked for their domain extensions, as soon as
+// the batch is listed, without waiting for the other batches.
+func (p *Provider) discoverLoadBalancers(ctx context.Context, r *region, t provider.Target, ids []string, send func(provider.Slot) error) error {
 	var batches [][]string
 	for len(ids) > 0 {
 		n := min(listenerBatch, len(ids))
 		batches, ids = append(batches, ids[:n]), ids[n:]
 	}
-	perBatch := make([][][]provider.Slot, len(batches))
+	var listeners atomic.Int64
 	if err := p.parallel(len(batches), func(b int) error {
-		listeners, err := p.httpsListeners(ctx, r, batches[b])
+		found, err := p.httpsListeners(ctx, r, batches[b], true)
 		if err != nil {
 			return err
 		}
-		perBatch[b] = make([][]provider.Slot, len(listeners))
-		return p.parallel(len(listeners), func(i int) error {
-			var err error
-			perBatch[b][i], err = p.listenerSlots(ctx, r, t, listeners[i])
-			return err
+		listeners.Add(int64(len(found)))
+		return p.parallel(len(found), func(i int) error {
+			return p.listenerSlots(ctx, r, t, found[i], send)
 		})
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	var slots []provider.Slot
-	listeners := 0
-	for _, batch := range perBatch {
-		listeners += len(batch)
-		for _, s := range batch {
-			slots = append(slots, s...)
-		}
-	}
-	if t.LoadBalancerID != "" && listeners == 0 {
+	if t.LoadBalancerID != "" && listeners.Load() == 0 {
 		// An unknown load balancer and one without HTTPS listeners look alike here; ask.
-		if err := p.checkLoadBalancer(ctx, r, t.LoadBalancerID); err != nil {
-			return nil, err
-		}
+		return p.checkLoadBalancer(ctx, r, t.LoadBalancerID)
 	}
-	return slots, nil
+	return nil
 }
 
-// listenerSlots is the listener's default certificate slot followed by one slot per SNI domain.
-func (p *Provider) listenerSlots(ctx context.Context, r *region, t provider.Target, l slb.ListenerInDescribeLoadBalancerListeners) ([]provider.Slot, error) {
+// listenerSlots sends the listener's default certificate slot, then one slot per SNI domain.
+func (p *Provider) listenerSlots(ctx context.Context, r *region, t provider.Target, l slb.ListenerInDescribeLoadBalancerListeners, send func(provider.Slot) error) error {
 	def := provider.Slot{Target: t, Region: r.id, LoadBalancerID: l.LoadBalancerId, ListenerPort: l.ListenerPort,
 		Current: provider.Bound{ID: l.HTTPSListenerConfig.ServerCertificateId}}
 	def.Name = slotName(t, def)
+	if err := send(def); err != nil {
+		return err
+	}
 	exts, err := p.domainExtensions(ctx, r, l.LoadBalancerId, l.ListenerPort)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := []provider.Slot{def}
 	for _, e := range exts {
 		s := def
 		s.Domain, s.DomainExtensionID, s.Current = strings.ToLower(e.Domain), e.DomainExtensionId, provider.Bound{ID: e.ServerCertificateId}
 		s.Name = slotName(t, s)
-		out = append(out, s)
+		if err := send(s); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
-// httpsListeners lists the HTTPS listeners of lbs, following NextToken (each page needs the last).
-func (p *Provider) httpsListeners(ctx context.Context, r *region, lbs []string) ([]slb.ListenerInDescribeLoadBalancerListeners, error) {
+// httpsListeners lists the HTTPS listeners of lbs, following NextToken (each page needs the
+// last). Discovery remembers its pages (memo); a read-back asks afresh.
+func (p *Provider) httpsListeners(ctx context.Context, r *region, lbs []string, memo bool) ([]slb.ListenerInDescribeLoadBalancerListeners, error) {
 	var out []slb.ListenerInDescribeLoadBalancerListeners
 	token := ""
 	for {
-		key := fmt.Sprintf("DescribeLoadBalancerListeners %s %s %q", r.id, strings.Join(lbs, ","), token)
-		resp, err := remember(ctx, &p.reads, key, func() (*slb.DescribeLoadBalancerListenersResponse, error) {
+		page := func() (*slb.DescribeLoadBalancerListenersResponse, error) {
 			var resp *slb.DescribeLoadBalancerListenersResponse
 			err := p.call(ctx, r, "DescribeLoadBalancerListeners", func(c *slb.Client) error {
 				req := slb.CreateDescribeLoadBalancerListenersRequest()
@@ -214,7 +226,16 @@ func (p *Provider) httpsListeners(ctx context.Context, r *region, lbs []string) 
 				return err
 			})
 			return resp, err
-		})
+		}
+		var (
+			resp *slb.DescribeLoadBalancerListenersResponse
+			err  error
+		)
+		if memo {
+			resp, err = remember(ctx, &p.reads, fmt.Sprintf("DescribeLoadBalancerListeners %s %s %q", r.id, strings.Join(lbs, ","), token), page)
+		} else {
+			resp, err = page()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -252,24 +273,30 @@ func (p *Provider) checkLoadBalancer(ctx context.Context, r *region, id string) 
 	return nil
 }
 
+// domainExtensions lists the SNI domains of a listener once per run (discovery).
 func (p *Provider) domainExtensions(ctx context.Context, r *region, lb string, port int) ([]slb.DomainExtension, error) {
 	key := fmt.Sprintf("DescribeDomainExtensions %s %s:%d", r.id, lb, port)
 	return remember(ctx, &p.reads, key, func() ([]slb.DomainExtension, error) {
-		var resp *slb.DescribeDomainExtensionsResponse
-		err := p.call(ctx, r, "DescribeDomainExtensions", func(c *slb.Client) error {
-			req := slb.CreateDescribeDomainExtensionsRequest()
-			req.RegionId = r.id
-			req.LoadBalancerId = lb
-			req.ListenerPort = requests.NewInteger(port)
-			var err error
-			resp, err = c.DescribeDomainExtensions(req)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return resp.DomainExtensions.DomainExtension, nil
+		return p.describeDomainExtensions(ctx, r, lb, port)
 	})
+}
+
+// describeDomainExtensions lists the SNI domains of a listener, each with the certificate it serves.
+func (p *Provider) describeDomainExtensions(ctx context.Context, r *region, lb string, port int) ([]slb.DomainExtension, error) {
+	var resp *slb.DescribeDomainExtensionsResponse
+	err := p.call(ctx, r, "DescribeDomainExtensions", func(c *slb.Client) error {
+		req := slb.CreateDescribeDomainExtensionsRequest()
+		req.RegionId = r.id
+		req.LoadBalancerId = lb
+		req.ListenerPort = requests.NewInteger(port)
+		var err error
+		resp, err = c.DescribeDomainExtensions(req)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp.DomainExtensions.DomainExtension, nil
 }
 
 // slotName refines the target's name with the listener (and domain) when the target is wider.

@@ -47,10 +47,7 @@ func (p *Provider) Bound(ctx context.Context, slot provider.Slot) (provider.Boun
 	if err != nil {
 		return provider.Bound{}, err
 	}
-	if sc, ok := r.lookup(id); ok {
-		return provider.Bound{ID: id, Fingerprint: sc.fingerprint, Names: sc.names, NotAfter: sc.notAfter}, nil
-	}
-	return provider.Bound{ID: id}, nil
+	return p.described(r, id), nil
 }
 
 // Rebind implements provider.Rebinder.
@@ -61,15 +58,17 @@ func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, certificateID
 	return p.bind(ctx, p.region(slot.Region), slot, certificateID)
 }
 
-// Owned implements provider.Cleaner.
+// Owned implements provider.Cleaner. It answers from the listing made after this run's upload,
+// else from the run's discovery listing, and lists afresh only when neither is there.
 func (p *Provider) Owned(ctx context.Context, region string) ([]provider.Owned, error) {
-	list, err := p.listServerCerts(ctx, p.region(region))
+	r := p.region(region)
+	list, err := p.ownedListing(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	var out []provider.Owned
 	for _, sc := range list {
-		if sc.ours {
+		if sc.ours && !r.isGone(sc.id) {
 			out = append(out, provider.Owned{ID: sc.id, Name: sc.name, Fingerprint: sc.fingerprint, Names: sc.names, Created: sc.created})
 		}
 	}
@@ -102,11 +101,52 @@ func (p *Provider) Delete(ctx context.Context, region, certificateID string) err
 	})
 	switch ErrorCode(err) {
 	case "ServerCertificateId.NotFound":
-		return nil
+		err = nil
 	case "CertificateAndPrivateKeyIsRefered":
 		return fmt.Errorf("%w: %w", provider.ErrInUse, err)
 	}
+	if err == nil {
+		r.forget(certificateID)
+	}
 	return err
+}
+
+// ownedListing is the freshest listing of r this run made for its own reasons: the one after its
+// upload (which sees every copy uploaded before its own), else the discovery one. A copy another
+// invocation uploads later is that invocation's to converge on ours: it lists after its upload.
+func (p *Provider) ownedListing(ctx context.Context, r *region) (map[string]serverCert, error) {
+	r.uploadMu.Lock()
+	relisted := r.relisted
+	r.uploadMu.Unlock()
+	if relisted != nil {
+		select {
+		case <-relisted:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if r.relistErr == nil {
+			return r.relist, nil
+		}
+	} else if list, err := p.serverCerts(ctx, r); err == nil {
+		return list, nil
+	}
+	return p.listServerCerts(ctx, r)
+}
+
+// forget notes that certificate id is deleted: the listings this run keeps still show it.
+func (r *region) forget(id string) {
+	r.latestMu.Lock()
+	defer r.latestMu.Unlock()
+	if r.gone == nil {
+		r.gone = map[string]bool{}
+	}
+	r.gone[id] = true
+}
+
+func (r *region) isGone(id string) bool {
+	r.latestMu.Lock()
+	defer r.latestMu.Unlock()
+	return r.gone[id]
 }
 
 // lookup finds certificate id in the region's latest listing.

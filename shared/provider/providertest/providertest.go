@@ -450,14 +450,42 @@ func (s *suite) concurrentInvocations(t *testing.T) {
 			t.Fatalf("invocation %d: %v", i, err)
 		}
 	}
-	if ids[0] != ids[1] {
-		t.Fatalf("the invocations bound different certificates: %s and %s", ids[0], ids[1])
+	// What each invocation's finish does (shared/rotation): list what it owns, move its slot onto
+	// the canonical copy when it bound another, and delete the copies nothing serves.
+	final := make([]string, len(invokers))
+	for i, inv := range invokers {
+		c := inv.p.(provider.Cleaner)
+		owned, err := c.Owned(context.Background(), sa.Region)
+		if err != nil {
+			t.Fatalf("invocation %d: Owned: %v", i, err)
+		}
+		if final[i] = provider.Canonical(owned, w.fp); final[i] == "" {
+			final[i] = ids[i] // updated in place: no copy was uploaded
+		}
+		if final[i] != ids[i] {
+			if err := inv.p.(provider.Rebinder).Rebind(context.Background(), inv.slot, final[i]); err != nil {
+				t.Fatalf("invocation %d: Rebind onto %s: %v", i, final[i], err)
+			}
+		}
+		for _, o := range owned {
+			if o.Fingerprint == w.fp && o.ID != final[i] {
+				if err := c.Delete(context.Background(), sa.Region, o.ID); err != nil && !errors.Is(err, provider.ErrInUse) {
+					t.Fatalf("invocation %d: Delete %s: %v", i, o.ID, err)
+				}
+			}
+		}
 	}
-	if got := w.seeded.Serving(); got != ids[0] {
-		t.Errorf("serves %q, want %q", got, ids[0])
+	// The later copy's invocation sees the earlier copy, and the earlier copy is the canonical
+	// one: both choose it, whether or not the earlier invocation saw the later copy.
+	want := final[0]
+	if final[0] != final[1] || want == "" {
+		t.Fatalf("the invocations chose %v as the canonical copy (they bound %v)", final, ids)
 	}
-	if got := s.h.Copies(t, w.e, sa.Region, w.fp); len(got) != 1 || got[0] != ids[0] {
-		t.Errorf("certificates holding the new leaf: %v, want only %s", got, ids[0])
+	if got := w.seeded.Serving(); got != want {
+		t.Errorf("serves %q, want %q (ids bound %v, canonical %v)", got, want, ids, final)
+	}
+	if got := s.h.Copies(t, w.e, sa.Region, w.fp); len(got) != 1 || got[0] != want {
+		t.Errorf("certificates holding the new leaf: %v, want only %s", got, want)
 	}
 }
 
