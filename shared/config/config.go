@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
@@ -148,13 +149,10 @@ func (c *Rotate) validate() []error {
 	}
 	// Alibaba credentials: on Function Compute the invocation's role gives them; elsewhere (Lambda,
 	// the command line) only the environment can, so their absence is known now, not at the first call.
-	alibaba := false
-	for _, t := range targets {
-		alibaba = alibaba || t.Provider == provider.AliSLB
-	}
-	if alibaba && os.Getenv("FC_RUNTIME_API") == "" &&
+	if names := c.AlibabaProviders(); len(names) > 0 && os.Getenv("FC_RUNTIME_API") == "" &&
 		(os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" || os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "") {
-		add("ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the alislb targets outside Function Compute (where the function's role gives them)")
+		add("ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the %s targets outside Function Compute (where the function's role gives them)",
+			strings.Join(names, ", "))
 	}
 	for name, secret := range map[string]string{"ROTATE_WEBHOOK_SECRET": c.WebhookSecret, "ROTATE_NOTIFY_SECRET": c.NotifySecret} {
 		if _, err := webhook.Key(secret); secret != "" && err != nil {
@@ -198,6 +196,21 @@ func (c *Rotate) validate() []error {
 		add("ROTATE_QPS_MAX: %v is below ROTATE_QPS (%v); the rate starts at ROTATE_QPS and rises up to ROTATE_QPS_MAX, so set it to %v or more", c.QPSMax, c.QPS, c.QPS)
 	}
 	return problems
+}
+
+// AlibabaProviders returns the providers of the targets that call Alibaba Cloud, and so need its
+// credentials (alislb, alialb, alinlb), each once, in the order of the targets.
+func (c *Rotate) AlibabaProviders() []string {
+	var names []string
+	for _, t := range c.Targets {
+		switch t.Provider {
+		case provider.AliSLB, provider.AliALB, provider.AliNLB:
+			if !slices.Contains(names, t.Provider) {
+				names = append(names, t.Provider)
+			}
+		}
+	}
+	return names
 }
 
 // typed rewrites envconfig's parse error into one naming the variable and the format it wants,
