@@ -128,6 +128,25 @@ func TestBinaryOnTheRuntimeAPIs(t *testing.T) {
 		}
 	})
 
+	t.Run("function compute without a role", func(t *testing.T) {
+		// No role: the invocation carries no credentials, and no ALIBABA_CLOUD_* is set. Only the
+		// invocation can tell; it is still a configuration error: a failed report, not a function
+		// error (retrying will not give the function a role), nothing called.
+		w := newWorld(t)
+		api := runtimeapitest.NewFC(t)
+		logs := start(t, bin, w.environ(api.Env()))
+		res := invoke(t, api, w.body, runtimeapitest.WithRequestID("req-fc-no-role"))
+		var rep struct{ Status, Error string }
+		if res.Error || json.Unmarshal(res.Body, &rep) != nil || rep.Status != "failed" ||
+			!strings.HasPrefix(rep.Error, "configuration: no Alibaba Cloud credentials for the alislb targets: this Function Compute invocation carries no role credentials") {
+			t.Fatalf("answer (error=%v): %s", res.Error, res.Body)
+		}
+		if n := len(w.cloud.Calls()); n != 0 {
+			t.Fatalf("%d cloud calls", n)
+		}
+		assertClean(t, w, res.Body, logs.Bytes())
+	})
+
 	t.Run("configuration error stops the start", func(t *testing.T) {
 		api := runtimeapitest.NewLambda(t)
 		cmd := exec.Command(bin)
@@ -217,6 +236,8 @@ func TestCommandLineExitCodes(t *testing.T) {
 		{"sign --help", []string{"sign", "--help"}, nil, nil, 0, "Usage: rotate sign"},
 		// Known at start, not at the first SLB call: a configuration error, exit 2, nothing printed.
 		{"no Alibaba keys", []string{"invoke", "--event", write("ok3.json", w.body)}, nil, nil, 2, ""},
+		{"no Alibaba keys, ALB target", []string{"invoke", "--event", write("ok4.json", w.body)},
+			[]string{`ROTATE_TARGETS=[{"provider":"alialb","region":"cn-hangzhou","name":"alb","listener_id":"lsn-1"}]`}, nil, 2, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(bin, tc.args...)

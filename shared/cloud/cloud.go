@@ -66,25 +66,25 @@ func (c *Clouds) Provider(name string) (provider.Provider, error) {
 		cfg := alislb.NewDefaultConfig()
 		cfg.Endpoint = c.cfg.SLBEndpoint
 		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
-		cfg.Concurrency, cfg.QPS, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.Deployment
+		cfg.Concurrency, cfg.QPS, cfg.QPSMax, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.QPSMax, c.cfg.Deployment
 		p, err = alislb.New(cfg)
 	case provider.AliALB:
 		cfg := alialb.NewDefaultConfig()
 		cfg.Endpoint, cfg.CASEndpoint, cfg.CASRegion = c.cfg.ALBEndpoint, c.cfg.CASEndpoint, c.cfg.CASRegion
 		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
-		cfg.QPS, cfg.Deployment = c.cfg.QPS, c.cfg.Deployment
+		cfg.QPS, cfg.QPSMax, cfg.Deployment = c.cfg.QPS, c.cfg.QPSMax, c.cfg.Deployment
 		p, err = alialb.New(cfg)
 	case provider.AliNLB:
 		cfg := alinlb.NewDefaultConfig()
 		cfg.Endpoint, cfg.CASEndpoint, cfg.CASRegion = c.cfg.NLBEndpoint, c.cfg.CASEndpoint, c.cfg.CASRegion
 		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = c.alibaba.AccessKeyID, c.alibaba.AccessKeySecret, c.alibaba.SecurityToken
-		cfg.QPS, cfg.Deployment = c.cfg.QPS, c.cfg.Deployment
+		cfg.QPS, cfg.QPSMax, cfg.Deployment = c.cfg.QPS, c.cfg.QPSMax, c.cfg.Deployment
 		p, err = alinlb.New(cfg)
 	case provider.HuaweiELB:
 		cfg := huaweielb.NewDefaultConfig()
 		cfg.Endpoint = c.cfg.ELBEndpoint
 		cfg.AccessKey, cfg.SecretKey, cfg.ProjectID = c.cfg.HuaweiAccessKey, c.cfg.HuaweiSecretKey, c.cfg.HuaweiProjectID
-		cfg.Concurrency, cfg.QPS, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.Deployment
+		cfg.Concurrency, cfg.QPS, cfg.QPSMax, cfg.Deployment = c.cfg.Concurrency, c.cfg.QPS, c.cfg.QPSMax, c.cfg.Deployment
 		p, err = huaweielb.New(cfg)
 	default:
 		err = fmt.Errorf("provider %q is not supported by this build", name)

@@ -19,6 +19,7 @@ func TestALBAndNLBSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			alibabaKeys(t)
 			t.Setenv("ROTATE_TARGETS", `[{"provider":"alialb","region":"cn-hangzhou"},{"provider":"alinlb","region":"cn-hangzhou"}]`)
 			for _, k := range []string{"ROTATE_CAS_REGION", "ROTATE_ALB_ENDPOINT", "ROTATE_NLB_ENDPOINT"} {
 				t.Setenv(k, tt.env[k])

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
@@ -36,10 +37,14 @@ type Rotate struct {
 	// cn-hangzhou (mainland China) or ap-southeast-1 (elsewhere).
 	CASRegion string `envconfig:"ROTATE_CAS_REGION" default:"cn-hangzhou"`
 
-	KeepPrevious int     `envconfig:"ROTATE_KEEP_PREVIOUS" default:"1"`
-	OnPartial    string  `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
-	Concurrency  int     `envconfig:"ROTATE_CONCURRENCY" default:"8"`
-	QPS          float64 `envconfig:"ROTATE_QPS" default:"20"`
+	KeepPrevious int    `envconfig:"ROTATE_KEEP_PREVIOUS" default:"1"`
+	OnPartial    string `envconfig:"ROTATE_ON_PARTIAL" default:"keep"`
+	Concurrency  int    `envconfig:"ROTATE_CONCURRENCY" default:"8"`
+	// QPS is the rate each provider's calls start at, in calls per second (ROTATE_QPS); the rate
+	// rises while calls wait for it and none is throttled, up to QPSMax (ROTATE_QPS_MAX), and
+	// halves on a throttling answer (package pace).
+	QPS    float64 `envconfig:"ROTATE_QPS" default:"20"`
+	QPSMax float64 `envconfig:"ROTATE_QPS_MAX" default:"100"`
 
 	// AuditDays: an audit flags certificates with fewer days left than this (ROTATE_AUDIT_DAYS).
 	AuditDays int `envconfig:"ROTATE_AUDIT_DAYS" default:"30"`
@@ -144,13 +149,10 @@ func (c *Rotate) validate() []error {
 	}
 	// Alibaba credentials: on Function Compute the invocation's role gives them; elsewhere (Lambda,
 	// the command line) only the environment can, so their absence is known now, not at the first call.
-	alibaba := false
-	for _, t := range targets {
-		alibaba = alibaba || t.Provider == provider.AliSLB
-	}
-	if alibaba && os.Getenv("FC_RUNTIME_API") == "" &&
+	if names := c.AlibabaProviders(); len(names) > 0 && os.Getenv("FC_RUNTIME_API") == "" &&
 		(os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" || os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "") {
-		add("ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the alislb targets outside Function Compute (where the function's role gives them)")
+		add("ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the %s targets outside Function Compute (where the function's role gives them)",
+			strings.Join(names, ", "))
 	}
 	for name, secret := range map[string]string{"ROTATE_WEBHOOK_SECRET": c.WebhookSecret, "ROTATE_NOTIFY_SECRET": c.NotifySecret} {
 		if _, err := webhook.Key(secret); secret != "" && err != nil {
@@ -183,10 +185,32 @@ func (c *Rotate) validate() []error {
 	if c.AuditDays < 1 || c.AuditDays > 3650 {
 		add("ROTATE_AUDIT_DAYS: %d is not between 1 and 3650", c.AuditDays)
 	}
-	if c.QPS <= 0 || c.QPS > 1000 {
+	qpsOK := c.QPS > 0 && c.QPS <= 1000
+	if !qpsOK {
 		add("ROTATE_QPS: %v is not between 0 and 1000", c.QPS)
 	}
+	switch {
+	case c.QPSMax <= 0 || c.QPSMax > 1000:
+		add("ROTATE_QPS_MAX: %v is not between 0 and 1000", c.QPSMax)
+	case qpsOK && c.QPSMax < c.QPS:
+		add("ROTATE_QPS_MAX: %v is below ROTATE_QPS (%v); the rate starts at ROTATE_QPS and rises up to ROTATE_QPS_MAX, so set it to %v or more", c.QPSMax, c.QPS, c.QPS)
+	}
 	return problems
+}
+
+// AlibabaProviders returns the providers of the targets that call Alibaba Cloud, and so need its
+// credentials (alislb, alialb, alinlb), each once, in the order of the targets.
+func (c *Rotate) AlibabaProviders() []string {
+	var names []string
+	for _, t := range c.Targets {
+		switch t.Provider {
+		case provider.AliSLB, provider.AliALB, provider.AliNLB:
+			if !slices.Contains(names, t.Provider) {
+				names = append(names, t.Provider)
+			}
+		}
+	}
+	return names
 }
 
 // typed rewrites envconfig's parse error into one naming the variable and the format it wants,

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestLoadRotateDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.KeepPrevious != 1 || c.OnPartial != "keep" || c.Concurrency != 8 || c.QPS != 20 || c.DryRun || len(c.Targets) != 1 {
+	if c.KeepPrevious != 1 || c.OnPartial != "keep" || c.Concurrency != 8 || c.QPS != 20 || c.QPSMax != 100 || c.DryRun || len(c.Targets) != 1 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -107,7 +108,16 @@ func TestLoadRotateLateProblemsEarly(t *testing.T) {
 		{"no Alibaba keys", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""},
 			"ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the alislb targets"},
 		{"no Alibaba keys on Function Compute", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "FC_RUNTIME_API": "127.0.0.1:9000"}, ""},
+		{"no Alibaba keys, ALB and NLB targets", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "",
+			"ROTATE_TARGETS": `[{"provider":"alinlb","region":"cn-hangzhou","listener_id":"lsn-1"},{"provider":"alialb","region":"cn-hangzhou","listener_id":"lsn-2"},{"provider":"alinlb","region":"cn-hangzhou","listener_id":"lsn-3"}]`},
+			"ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required by the alinlb, alialb targets outside Function Compute"},
 		{"a number that is not one", map[string]string{"ROTATE_QPS": "fast"}, `ROTATE_QPS: "fast" is not a number (e.g. 20 or 2.5)`},
+		{"rate ceiling below the start", map[string]string{"ROTATE_QPS": "200"},
+			"ROTATE_QPS_MAX: 100 is below ROTATE_QPS (200); the rate starts at ROTATE_QPS and rises up to ROTATE_QPS_MAX, so set it to 200 or more"},
+		{"rate ceiling raised with the start", map[string]string{"ROTATE_QPS": "200", "ROTATE_QPS_MAX": "200"}, ""},
+		{"rate ceiling too high", map[string]string{"ROTATE_QPS_MAX": "5000"}, "ROTATE_QPS_MAX: 5000 is not between 0 and 1000"},
+		{"rate ceiling zero", map[string]string{"ROTATE_QPS_MAX": "0"}, "ROTATE_QPS_MAX: 0 is not between 0 and 1000"},
+		{"rate ceiling not a number", map[string]string{"ROTATE_QPS_MAX": "lots"}, `ROTATE_QPS_MAX: "lots" is not a number (e.g. 20 or 2.5)`},
 		{"targets of the wrong shape", map[string]string{"ROTATE_TARGETS": `{"provider":"alislb"}`},
 			"ROTATE_TARGETS: not a JSON array of targets (the value is a JSON object); want one such as [{"},
 		{"a port as a string", map[string]string{"ROTATE_TARGETS": `[{"provider":"alislb","region":"cn-hangzhou","load_balancer_id":"lb-1","listener_port":"443"}]`},
@@ -135,5 +145,22 @@ func TestLoadRotateLateProblemsEarly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadRotateRateProblemsAreListedOnce(t *testing.T) {
+	alibabaKeys(t)
+	t.Setenv("ROTATE_TARGETS", oneTarget)
+	t.Setenv("ROTATE_QPS", "2000")     // out of range: no second problem about the ceiling
+	t.Setenv("ROTATE_QPS_MAX", "lots") // does not parse: no "0 is not between" as well
+	_, err := LoadRotate()
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
+		t.Fatalf("err = %v, want two problems", err)
+	}
+	for _, want := range []string{"ROTATE_QPS: 2000 is not between 0 and 1000", `ROTATE_QPS_MAX: "lots" is not a number`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not list %q:\n%v", want, err)
+		}
 	}
 }

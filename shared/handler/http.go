@@ -47,7 +47,7 @@ func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Log
 		return entry.ErrorResponse(http.StatusBadRequest, err.Error()), nil
 	}
 	rec := h.record(ctx, event.KindWebhook, body)
-	rep := h.rot.Run(ctx, rec, h.clouds(ctx), log.With("webhook_id", id))
+	rep := h.run(ctx, rec, h.clouds(ctx), log.With("webhook_id", id))
 	h.notify(ctx, rep, log)
 	status := statusOf(rep)
 	if status >= 500 {

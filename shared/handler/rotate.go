@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,7 +94,7 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 		if rec.Body != nil {
 			rec = h.record(ctx, rec.Kind, rec.Body)
 		}
-		reports[i] = h.rot.Run(ctx, rec, clouds, log)
+		reports[i] = h.run(ctx, rec, clouds, log)
 		retry = retry || reports[i].Retryable
 	}
 	h.notifyAll(ctx, reports, log)
@@ -110,11 +111,70 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 // clouds builds this invocation's clients: with Function Compute's per-invocation role
 // credentials when there are some, else the environment's.
 func (h *Rotate) clouds(ctx context.Context) *cloud.Clouds {
-	creds := cloud.AlibabaFromEnv()
+	return cloud.New(h.cfg, alibaba(ctx))
+}
+
+// alibaba returns Function Compute's per-invocation role credentials when there are some, else
+// the environment's.
+func alibaba(ctx context.Context) cloud.Alibaba {
 	if id, secret, token, ok := entry.FCCredentials(ctx); ok {
-		creds = cloud.Alibaba{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}
+		return cloud.Alibaba{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}
 	}
-	return cloud.New(h.cfg, creds)
+	return cloud.AlibabaFromEnv()
+}
+
+// run rotates one record, unless the invocation lacks what the configuration needs: then the
+// record fails as bad configuration (exit 2, HTTP 400, not retried), before any call.
+func (h *Rotate) run(ctx context.Context, rec event.Record, clouds rotation.Clouds, log *slog.Logger) *report.Report {
+	if err := h.credentialsProblem(ctx, rec); err != nil {
+		rep := report.New(h.now(), sourceOf(rec))
+		rep.Fail(err, true)
+		rep.Settle(h.now(), h.cfg.DryRun)
+		log.Error("rotation not started: configuration", "run_id", rep.ID, "error", rep.Error)
+		return rep
+	}
+	return h.rot.Run(ctx, rec, clouds, log)
+}
+
+// credentialsProblem says what lacks Alibaba credentials in this invocation: the configured
+// Alibaba targets, or the record's OSS or CAS source. On Function Compute the credentials come
+// with each invocation from the function's role, so their absence cannot be known at start (where
+// the command line and Lambda find it); it is found here, before any call.
+func (h *Rotate) credentialsProblem(ctx context.Context, rec event.Record) error {
+	if c := alibaba(ctx); c.AccessKeyID != "" && c.AccessKeySecret != "" {
+		return nil
+	}
+	var needs []string
+	if names := h.cfg.AlibabaProviders(); len(names) > 0 {
+		needs = append(needs, "the "+strings.Join(names, ", ")+" targets")
+	}
+	switch {
+	case rec.Object != nil && rec.Object.Store == "oss":
+		needs = append(needs, "reading OSS")
+	case rec.Body != nil && rec.Body.CASCertificateID != 0:
+		needs = append(needs, "reading the certificate from CAS")
+	}
+	if len(needs) == 0 {
+		return nil
+	}
+	why := "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set"
+	if entry.Platform(ctx) == entry.PlatformFC {
+		why = "this Function Compute invocation carries no role credentials and " + why +
+			": give the function a role (with the RAM policy)"
+	}
+	return fmt.Errorf("configuration: no Alibaba Cloud credentials for %s: %s", strings.Join(needs, " and "), why)
+}
+
+// sourceOf is the report's source for rec, as the rotation reports it.
+func sourceOf(rec event.Record) report.Source {
+	s := report.Source{Kind: string(rec.Kind)}
+	if rec.Object != nil {
+		s.Bucket, s.Key = rec.Object.Bucket, rec.Object.Key
+	}
+	if rec.Body != nil {
+		s.CASID = rec.Body.CASCertificateID
+	}
+	return s
 }
 
 // record builds the record of a body; a bucket+key body without "store" reads OSS on Function

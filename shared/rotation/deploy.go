@@ -35,27 +35,50 @@ func (r *Rotator) rotate(ctx, readBack context.Context, targets []provider.Targe
 		target int
 		result
 	}
+	type found struct {
+		target int
+		p      provider.Provider
+		slot   provider.Slot
+	}
+	// Slots are deployed in the order they are found, by Concurrency workers taking them from a
+	// queue that discovery never waits on.
 	var (
-		mu      sync.Mutex
-		all     []placed
-		deploys sync.WaitGroup
-		sem     = make(chan struct{}, r.opt.Concurrency)
+		mu     sync.Mutex
+		ready  = sync.NewCond(&mu)
+		queue  []found
+		closed bool
+		all    []placed
+		wg     sync.WaitGroup
 	)
+	for range r.opt.Concurrency {
+		wg.Go(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for {
+				for len(queue) == 0 && !closed {
+					ready.Wait()
+				}
+				if len(queue) == 0 {
+					return
+				}
+				f := queue[0]
+				queue = queue[1:]
+				mu.Unlock()
+				res := r.place(ctx, f.p, f.slot, b, fp, force, log)
+				mu.Lock()
+				all = append(all, placed{f.target, res})
+			}
+		})
+	}
 	failed := make([]*report.Target, len(targets))
 	r.each(len(targets), func(ti int) {
 		t := targets[ti]
 		p, err := clouds.Provider(t.Provider)
 		emit := func(s provider.Slot) {
-			deploys.Add(1)
-			go func() {
-				defer deploys.Done()
-				sem <- struct{}{}
-				res := r.place(ctx, p, s, b, fp, force, log)
-				<-sem
-				mu.Lock()
-				all = append(all, placed{ti, res})
-				mu.Unlock()
-			}()
+			mu.Lock()
+			queue = append(queue, found{ti, p, s})
+			mu.Unlock()
+			ready.Signal()
 		}
 		if err == nil {
 			if st, ok := p.(provider.Streamer); ok {
@@ -75,7 +98,12 @@ func (r *Rotator) rotate(ctx, readBack context.Context, targets []provider.Targe
 				Error: report.Redact(err.Error()), Retryable: !provider.IsPermanent(err)}
 		}
 	})
-	deploys.Wait() // emit is never called after DiscoverEach returns, so every Add came before
+	// emit is never called after DiscoverEach returns: the queue is complete.
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	ready.Broadcast()
+	wg.Wait()
 	// Report order: targets as configured, then each target's slots by name.
 	slices.SortStableFunc(all, func(a, b placed) int { return cmp.Or(cmp.Compare(a.target, b.target), strings.Compare(a.Name, b.Name)) })
 	results := make([]result, len(all))

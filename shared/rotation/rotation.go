@@ -180,7 +180,7 @@ func (r *Rotator) obtain(ctx context.Context, rec event.Record, clouds Clouds) (
 				return nil, err
 			}
 		}
-		return source.FromFolder(ctx, b, o.Bucket, key)
+		return source.FromFolder(ctx, b, o.Bucket, key, r.opt.Now())
 	case rec.Body != nil && rec.Body.Certificate != "":
 		return certs.Parse([]byte(rec.Body.Certificate), []byte(rec.Body.PrivateKey), []byte(rec.Body.Chain))
 	case rec.Body != nil && rec.Body.CASCertificateID != 0:

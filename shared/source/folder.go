@@ -12,19 +12,35 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/certs"
 )
 
 // Bucket reads one object store.
 type Bucket interface {
-	// List returns the keys of the objects directly under prefix (prefix is "" or ends in "/"),
-	// without descending into sub-folders.
-	List(ctx context.Context, bucket, prefix string) ([]string, error)
-	// Get returns an object's content. It fails with ErrNotFound when the object does not exist
-	// and with ErrTooLarge when it holds more than max bytes.
-	Get(ctx context.Context, bucket, key string, max int64) ([]byte, error)
+	// List returns the objects directly under prefix (prefix is "" or ends in "/"), without
+	// descending into sub-folders.
+	List(ctx context.Context, bucket, prefix string) ([]Object, error)
+	// Get returns an object's content and when it was last written (zero when the store did not
+	// say). It fails with ErrNotFound when the object does not exist and with ErrTooLarge when it
+	// holds more than max bytes.
+	Get(ctx context.Context, bucket, key string, max int64) (data []byte, lastModified time.Time, err error)
 }
+
+// Object is one object of a listing.
+type Object struct {
+	Key string
+	// LastModified is when the object was last written, as the store says; zero when it did not say.
+	LastModified time.Time
+}
+
+// SettleWindow is how long a folder's files must stay unchanged before what they lack is final.
+// An ACME client (certbot's deploy hook, acme.sh's --reloadcmd) uploads a certificate's files
+// within seconds of each other; a folder whose key still does not match its certificate, or that
+// still holds only one of the two, five minutes after its last write is not waiting for an upload
+// but holds a wrong or missing file: a bad-input failure, no longer pending.
+const SettleWindow = 5 * time.Minute
 
 // Symlinks is implemented by a Bucket whose store has symbolic links (OSS).
 type Symlinks interface {
@@ -60,6 +76,7 @@ const (
 type folder struct {
 	fullchain, leaf, chain, key string
 	bundles                     []string
+	modified                    map[string]time.Time // key → last modified, as listed
 }
 
 // ResolveSymlink returns the key a symlink points to, validated like any object key.
@@ -110,10 +127,11 @@ func CheckKey(key string) error {
 	return nil
 }
 
-// FromFolder reads the certificate in the folder of key (SPEC §3) and parses it. It returns a
-// *PendingError when the folder does not yet hold a certificate and a matching key, and a
-// *certs.Error when a file is not a valid certificate or key.
-func FromFolder(ctx context.Context, b Bucket, bucket, key string) (*certs.Bundle, error) {
+// FromFolder reads the certificate in the folder of key and parses it. It returns a *PendingError
+// when the folder does not yet hold a certificate and a matching key, and a *certs.Error when a
+// file is not a valid certificate or key, or when the folder has lacked a matching pair for
+// SettleWindow before now (its files' last-modified times).
+func FromFolder(ctx context.Context, b Bucket, bucket, key string, now time.Time) (*certs.Bundle, error) {
 	if err := CheckBucket(bucket); err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
@@ -124,7 +142,7 @@ func FromFolder(ctx context.Context, b Bucket, bucket, key string) (*certs.Bundl
 	if prefix == "./" {
 		prefix = ""
 	}
-	keys, err := b.List(ctx, bucket, prefix)
+	objects, err := b.List(ctx, bucket, prefix)
 	if errors.Is(err, ErrNotFound) {
 		// Only the bucket can be missing for a listing: retrying will not create it.
 		return nil, fmt.Errorf("source: listing %s/%s: %w", bucket, prefix, ErrNoBucket)
@@ -132,26 +150,81 @@ func FromFolder(ctx context.Context, b Bucket, bucket, key string) (*certs.Bundl
 	if err != nil {
 		return nil, fmt.Errorf("source: listing %s/%s: %w", bucket, prefix, err)
 	}
-	f := classify(prefix, keys)
-	switch {
-	case f.key != "" && (f.fullchain != "" || f.leaf != ""):
-		return fromFiles(ctx, b, bucket, f)
-	case len(f.bundles) > 0:
-		return fromBundles(ctx, b, bucket, f.bundles)
-	case f.key == "":
-		return nil, &PendingError{Reason: fmt.Sprintf("%s/%s holds no private key yet (privkey.pem, key.pem or <folder>.key)", bucket, prefix)}
-	default:
-		return nil, &PendingError{Reason: fmt.Sprintf("%s/%s holds no certificate yet (fullchain.pem, cert.pem or <folder>.cer)", bucket, prefix)}
+	f := classify(prefix, objects)
+	if f.key != "" && (f.fullchain != "" || f.leaf != "") {
+		return fromFiles(ctx, b, bucket, f, now)
 	}
+	if len(f.bundles) > 0 {
+		bundle, err := fromBundles(ctx, b, bucket, f.bundles)
+		var pending *PendingError
+		if !errors.As(err, &pending) || (f.key == "" && f.fullchain == "" && f.leaf == "") {
+			return bundle, err
+		}
+		// No bundle, but one file of a pair: said as for a folder without bundles.
+	}
+	return nil, halfUploaded(bucket, prefix, f, now)
+}
+
+// halfUploaded says what a folder holding one file of the pair lacks: pending while that file
+// is recent (the other may be uploading), final once it has been unchanged for SettleWindow.
+func halfUploaded(bucket, prefix string, f folder, now time.Time) error {
+	if f.key == "" {
+		if age, ok := f.age(now, f.fullchain, f.leaf, f.chain); ok && age >= SettleWindow {
+			return &certs.Error{Field: "private_key", Reason: fmt.Sprintf("%s/%s holds no private key (privkey.pem, key.pem or <folder>.key); "+
+				"its certificate unchanged for %s: upload the key", bucket, prefix, minutes(age))}
+		}
+		return &PendingError{Reason: fmt.Sprintf("%s/%s holds no private key yet (privkey.pem, key.pem or <folder>.key)", bucket, prefix)}
+	}
+	if age, ok := f.age(now, f.key); ok && age >= SettleWindow {
+		return &certs.Error{Field: "certificate", Reason: fmt.Sprintf("%s/%s holds no certificate (fullchain.pem, cert.pem or <folder>.cer); "+
+			"its private key unchanged for %s: upload the certificate", bucket, prefix, minutes(age))}
+	}
+	return &PendingError{Reason: fmt.Sprintf("%s/%s holds no certificate yet (fullchain.pem, cert.pem or <folder>.cer)", bucket, prefix)}
+}
+
+// age is how long ago the newest of keys (those not empty) was written, by the listing.
+func (f folder) age(now time.Time, keys ...string) (time.Duration, bool) {
+	var times []time.Time
+	for _, k := range keys {
+		if k != "" {
+			times = append(times, f.modified[k])
+		}
+	}
+	return sinceNewest(now, times...)
+}
+
+// sinceNewest is how long ago the newest of times was; ok is false when there is none or one is zero
+// (unknown: never taken as old).
+func sinceNewest(now time.Time, times ...time.Time) (time.Duration, bool) {
+	var newest time.Time
+	for _, t := range times {
+		if t.IsZero() {
+			return 0, false
+		}
+		if t.After(newest) {
+			newest = t
+		}
+	}
+	if newest.IsZero() {
+		return 0, false
+	}
+	return now.Sub(newest), true
+}
+
+// minutes renders a duration in whole minutes: "7m", "2h5m".
+func minutes(d time.Duration) string {
+	return strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }
 
 // classify sorts a folder listing into roles. For acme.sh's ECC folders ("example.com_ecc") the
 // folder name without "_ecc" also names the files.
-func classify(prefix string, keys []string) folder {
+func classify(prefix string, objects []Object) folder {
 	dir := path.Base(strings.TrimSuffix(prefix, "/"))
 	stems := []string{dir, strings.TrimSuffix(dir, "_ecc")}
-	var f folder
-	for _, k := range keys {
+	f := folder{modified: make(map[string]time.Time, len(objects))}
+	for _, o := range objects {
+		k := o.Key
+		f.modified[k] = o.LastModified
 		name := strings.TrimPrefix(k, prefix)
 		if name == "" || strings.Contains(name, "/") {
 			continue
@@ -192,7 +265,7 @@ func pick(have, k string) string {
 	return have
 }
 
-func fromFiles(ctx context.Context, b Bucket, bucket string, f folder) (*certs.Bundle, error) {
+func fromFiles(ctx context.Context, b Bucket, bucket string, f folder, now time.Time) (*certs.Bundle, error) {
 	certKey, chainKey := f.fullchain, ""
 	if certKey == "" {
 		certKey, chainKey = f.leaf, f.chain
@@ -202,6 +275,7 @@ func fromFiles(ctx context.Context, b Bucket, bucket string, f folder) (*certs.B
 		max int64
 	}{{certKey, maxCertBytes}, {f.key, maxKeyBytes}, {chainKey, maxCertBytes}}
 	got := make([][]byte, len(want))
+	modified := make([]time.Time, len(want))
 	errs := make([]error, len(want))
 	var wg sync.WaitGroup
 	for i, w := range want {
@@ -211,7 +285,10 @@ func fromFiles(ctx context.Context, b Bucket, bucket string, f folder) (*certs.B
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], errs[i] = b.Get(ctx, bucket, w.key, w.max)
+			got[i], modified[i], errs[i] = b.Get(ctx, bucket, w.key, w.max)
+			if modified[i].IsZero() {
+				modified[i] = f.modified[w.key] // the read did not say: the listing's
+			}
 		}()
 	}
 	wg.Wait()
@@ -229,6 +306,11 @@ func fromFiles(ctx context.Context, b Bucket, bucket string, f folder) (*certs.B
 		err = mismatch(bundle)
 	}
 	if errors.Is(err, certs.ErrKeyMismatch) {
+		// The times of what was read, not of the listing: a file replaced in between is recent.
+		if age, ok := sinceNewest(now, modified[0], modified[1]); ok && age >= SettleWindow {
+			return nil, &certs.Error{Field: "private_key", Reason: fmt.Sprintf("in %s/%s does not match the certificate in %s/%s; "+
+				"both unchanged for %s: upload the matching key", bucket, f.key, bucket, certKey, minutes(age))}
+		}
 		return nil, &PendingError{Reason: fmt.Sprintf("%s/%s does not match %s/%s yet; waiting for the other file", bucket, f.key, bucket, certKey)}
 	}
 	if err != nil {
@@ -251,7 +333,7 @@ func mismatch(b *certs.Bundle) error {
 // wins. Files holding only one of the two are not bundles and are passed over.
 func fromBundles(ctx context.Context, b Bucket, bucket string, keys []string) (*certs.Bundle, error) {
 	for _, k := range keys {
-		data, err := b.Get(ctx, bucket, k, maxCertBytes+maxKeyBytes)
+		data, _, err := b.Get(ctx, bucket, k, maxCertBytes+maxKeyBytes)
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrTooLarge) {
 			continue
 		}

@@ -8,43 +8,59 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 )
 
-// memBucket is an in-memory Bucket that records the keys read.
+// memBucket is an in-memory Bucket that records the keys read. Objects are last modified at
+// modified[k], else at written (zero: the store does not say); a read answers read[k] when set
+// (the object replaced since it was listed).
 type memBucket struct {
-	mu      sync.Mutex
-	objects map[string][]byte
-	links   map[string]string
-	reads   []string
+	mu       sync.Mutex
+	objects  map[string][]byte
+	links    map[string]string
+	written  time.Time
+	modified map[string]time.Time
+	read     map[string]time.Time
+	reads    []string
 }
 
-func (m *memBucket) List(_ context.Context, bucket, prefix string) ([]string, error) {
-	var out []string
+func (m *memBucket) lastModified(k string) time.Time {
+	if t, ok := m.modified[k]; ok {
+		return t
+	}
+	return m.written
+}
+
+func (m *memBucket) List(_ context.Context, bucket, prefix string) ([]Object, error) {
+	var out []Object
 	for k := range m.objects {
 		b, key, _ := strings.Cut(k, "/")
 		if b == bucket && strings.HasPrefix(key, prefix) && !strings.Contains(strings.TrimPrefix(key, prefix), "/") {
-			out = append(out, key)
+			out = append(out, Object{Key: key, LastModified: m.lastModified(k)})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }
 
-func (m *memBucket) Get(_ context.Context, bucket, key string, max int64) ([]byte, error) {
+func (m *memBucket) Get(_ context.Context, bucket, key string, max int64) ([]byte, time.Time, error) {
 	m.mu.Lock()
 	m.reads = append(m.reads, key)
 	m.mu.Unlock()
 	d, ok := m.objects[bucket+"/"+key]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, time.Time{}, ErrNotFound
 	}
 	if int64(len(d)) > max {
-		return nil, ErrTooLarge
+		return nil, time.Time{}, ErrTooLarge
 	}
-	return d, nil
+	if t, ok := m.read[bucket+"/"+key]; ok {
+		return d, t, nil
+	}
+	return d, m.lastModified(bucket + "/" + key), nil
 }
 
 func (m *memBucket) SymlinkTarget(_ context.Context, bucket, key string) (string, error) {
@@ -54,6 +70,9 @@ func (m *memBucket) SymlinkTarget(_ context.Context, bucket, key string) (string
 	}
 	return t, nil
 }
+
+// t0 is when the tests' files were written.
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func TestFromFolderLayouts(t *testing.T) {
 	rsa := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com", "www.example.com"}, KeyType: certstest.RSA2048, KeyFormat: certstest.FormatPKCS1})
@@ -97,11 +116,12 @@ func TestFromFolderLayouts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := &memBucket{objects: map[string][]byte{}}
+			// Written a minute ago: inside the settle window, what is missing is still pending.
+			b := &memBucket{objects: map[string][]byte{}, written: t0}
 			for k, v := range tc.objects {
 				b.objects["certs/"+k] = v
 			}
-			got, err := FromFolder(context.Background(), b, "certs", tc.key)
+			got, err := FromFolder(context.Background(), b, "certs", tc.key, t0.Add(time.Minute))
 			var pe *PendingError
 			var ce *certs.Error
 			switch {
@@ -133,7 +153,7 @@ func TestFromFolderLayouts(t *testing.T) {
 func TestFromFolderRefusesBadKeys(t *testing.T) {
 	b := &memBucket{objects: map[string][]byte{}}
 	for _, key := range []string{"", "a/../b/fullchain.pem", "./x.pem", "dir/", "a\x00b", strings.Repeat("k", 1024)} {
-		_, err := FromFolder(context.Background(), b, "certs", key)
+		_, err := FromFolder(context.Background(), b, "certs", key, t0)
 		if !errors.Is(err, ErrBadKey) {
 			t.Errorf("key %q: want ErrBadKey, got %v", key, err)
 		}
@@ -159,7 +179,91 @@ func TestResolveSymlink(t *testing.T) {
 
 type plainBucket struct{}
 
-func (plainBucket) List(context.Context, string, string) ([]string, error) { return nil, nil }
-func (plainBucket) Get(context.Context, string, string, int64) ([]byte, error) {
-	return nil, fmt.Errorf("unused")
+func (plainBucket) List(context.Context, string, string) ([]Object, error) { return nil, nil }
+func (plainBucket) Get(context.Context, string, string, int64) ([]byte, time.Time, error) {
+	return nil, time.Time{}, fmt.Errorf("unused")
+}
+
+// TestFromFolderSettleWindow: a folder without a matching pair is pending while its newest file is
+// younger than SettleWindow (the other file may be uploading), and a bad-input failure after.
+func TestFromFolderSettleWindow(t *testing.T) {
+	is := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}})
+	other := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}})
+	mismatched := map[string][]byte{"s/fullchain.pem": is.FullchainPEM, "s/privkey.pem": other.KeyPEM}
+	at := func(d time.Duration) time.Time { return t0.Add(-d) }
+	tests := []struct {
+		name     string
+		objects  map[string][]byte
+		key      string
+		written  time.Time            // every object's time unless modified says
+		modified map[string]time.Time // by key in the bucket
+		read     map[string]time.Time // what a read says, when not the listing's
+		pending  string               // substring of the pending reason
+		field    string               // a *certs.Error on this field
+		message  string               // substring of that error
+		ok       bool
+	}{
+		{name: "mismatch, written a minute ago", objects: mismatched, key: "s/fullchain.pem", written: at(time.Minute),
+			pending: "does not match"},
+		{name: "mismatch, unchanged for six minutes", objects: mismatched, key: "s/fullchain.pem", written: at(6 * time.Minute),
+			field: "private_key", message: "in certs/s/privkey.pem does not match the certificate in certs/s/fullchain.pem; both unchanged for 6m: upload the matching key"},
+		{name: "mismatch, exactly the window", objects: mismatched, key: "s/privkey.pem", written: at(SettleWindow),
+			field: "private_key", message: "both unchanged for 5m"},
+		{name: "mismatch, for days", objects: mismatched, key: "s/privkey.pem", written: at(49*time.Hour + 3*time.Minute + 20*time.Second),
+			field: "private_key", message: "both unchanged for 49h3m:"},
+		{name: "mismatch, old key and a certificate just uploaded", objects: mismatched, key: "s/fullchain.pem", written: at(time.Hour),
+			modified: map[string]time.Time{"certs/s/fullchain.pem": at(30 * time.Second)}, pending: "does not match"},
+		{name: "mismatch, listed old but replaced before the read", objects: mismatched, key: "s/fullchain.pem", written: at(time.Hour),
+			read: map[string]time.Time{"certs/s/privkey.pem": at(time.Second)}, pending: "does not match"},
+		{name: "mismatch, the store gives no times", objects: mismatched, key: "s/fullchain.pem", pending: "does not match"},
+		{name: "mismatch, files dated after now (clock skew)", objects: mismatched, key: "s/fullchain.pem", written: t0.Add(time.Hour),
+			pending: "does not match"},
+		{name: "matching pair, old", key: "s/fullchain.pem", written: at(90 * 24 * time.Hour), ok: true,
+			objects: map[string][]byte{"s/fullchain.pem": is.FullchainPEM, "s/privkey.pem": is.KeyPEM}},
+		{name: "certificate only, four minutes", key: "s/fullchain.pem", written: at(4 * time.Minute), pending: "holds no private key yet",
+			objects: map[string][]byte{"s/fullchain.pem": is.FullchainPEM}},
+		{name: "certificate only, six minutes", key: "s/fullchain.pem", written: at(6 * time.Minute), field: "private_key",
+			message: "certs/s/ holds no private key (privkey.pem, key.pem or <folder>.key); its certificate unchanged for 6m: upload the key",
+			objects: map[string][]byte{"s/fullchain.pem": is.FullchainPEM}},
+		{name: "leaf and chain only, newest recent", key: "s/cert.pem", written: at(time.Hour), pending: "holds no private key yet",
+			modified: map[string]time.Time{"certs/s/chain.pem": at(time.Minute)},
+			objects:  map[string][]byte{"s/cert.pem": is.CertPEM, "s/chain.pem": is.ChainPEM}},
+		{name: "certificate and a stray .pem, six minutes", key: "s/fullchain.pem", written: at(6 * time.Minute), field: "private_key",
+			message: "holds no private key", objects: map[string][]byte{"s/fullchain.pem": is.FullchainPEM, "s/notes.pem": []byte("notes")}},
+		{name: "key only, six minutes", key: "s/privkey.pem", written: at(6 * time.Minute), field: "certificate",
+			message: "certs/s/ holds no certificate (fullchain.pem, cert.pem or <folder>.cer); its private key unchanged for 6m: upload the certificate",
+			objects: map[string][]byte{"s/privkey.pem": is.KeyPEM}},
+		{name: "key only, the store gives no time", key: "s/privkey.pem", pending: "holds no certificate yet",
+			objects: map[string][]byte{"s/privkey.pem": is.KeyPEM}},
+		{name: "neither, old", key: "s/README", written: at(time.Hour), pending: "holds no private key yet",
+			objects: map[string][]byte{"s/README": []byte("readme")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &memBucket{objects: map[string][]byte{}, written: tc.written, modified: tc.modified, read: tc.read}
+			for k, v := range tc.objects {
+				b.objects["certs/"+k] = v
+			}
+			got, err := FromFolder(context.Background(), b, "certs", tc.key, t0)
+			var pe *PendingError
+			var ce *certs.Error
+			switch {
+			case tc.pending != "":
+				if !errors.As(err, &pe) || !strings.Contains(pe.Reason, tc.pending) {
+					t.Fatalf("want pending %q, got %v", tc.pending, err)
+				}
+			case tc.field != "":
+				if !errors.As(err, &ce) || ce.Field != tc.field || !strings.Contains(ce.Reason, tc.message) {
+					t.Fatalf("want a *certs.Error on %s saying %q, got %#v", tc.field, tc.message, err)
+				}
+			case tc.ok:
+				if err != nil || !got.Leaf.Equal(is.Leaf) {
+					t.Fatalf("FromFolder: %v", err)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "PRIVATE"+" KEY") {
+				t.Fatal("the error quotes key material")
+			}
+		})
+	}
 }

@@ -241,6 +241,7 @@ func (s *Store) ossGet(c *call) *apiError {
 	}
 	h := c.header()
 	h.Set("ETag", ossETag(o))
+	// GetObject and HeadObject answer Last-Modified, an HTTP-date (see object.modified).
 	h.Set("Last-Modified", o.modified.Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("x-oss-object-type", objType)

@@ -211,6 +211,7 @@ func (s *Store) s3Handle(c *call) *apiError {
 		}
 		h := c.header()
 		h.Set("ETag", `"`+o.md5Hex+`"`)
+		// GetObject and HeadObject answer Last-Modified, an HTTP-date (see object.modified).
 		h.Set("Last-Modified", o.modified.Format(http.TimeFormat))
 		h.Set("Accept-Ranges", "bytes")
 		if strings.EqualFold(c.r.Header.Get("x-amz-checksum-mode"), "ENABLED") {

@@ -29,9 +29,18 @@ type object struct {
 	body        []byte
 	md5Hex      string // lower-case hex MD5 of body
 	contentType string
-	modified    time.Time
-	target      string            // OSS symlink target key; empty for a normal object
-	checksums   map[string]string // S3: lower-case algorithm name ("crc32") → base64 value, as uploaded
+	// modified is when the put that stored the object was received, in whole seconds (the
+	// Last-Modified header is an HTTP-date; the listings' LastModified repeat it with ".000").
+	// GetObject and HeadObject answer it as Last-Modified, ListObjects(V2) as Contents.LastModified:
+	// OSS https://www.alibabacloud.com/help/en/oss/developer-reference/getobject,
+	// https://www.alibabacloud.com/help/en/oss/developer-reference/headobject,
+	// https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2;
+	// S3 https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
+	// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html,
+	// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html (Object.LastModified).
+	modified  time.Time
+	target    string            // OSS symlink target key; empty for a normal object
+	checksums map[string]string // S3: lower-case algorithm name ("crc32") → base64 value, as uploaded
 }
 
 func newObject(body []byte, contentType string, modified time.Time) *object {

@@ -19,17 +19,21 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/nlb"
-	"golang.org/x/time/rate"
 
 	"github.com/certrotate/certrotate/shared/deadline"
+	"github.com/certrotate/certrotate/shared/pace"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/provider/alicas"
 	"github.com/certrotate/certrotate/shared/retry"
 	"github.com/certrotate/certrotate/shared/source/cas"
 )
 
-// DefaultQPS is the default bound on NLB API calls per second (ROTATE_QPS).
-const DefaultQPS = 20
+// DefaultQPS is the default rate NLB API calls start at, in calls per second (ROTATE_QPS), and
+// DefaultQPSMax the default ceiling it rises to (ROTATE_QPS_MAX).
+const (
+	DefaultQPS    = 20
+	DefaultQPSMax = 100
+)
 
 // Config configures the provider.
 type Config struct {
@@ -41,8 +45,10 @@ type Config struct {
 	AccessKeyID, AccessKeySecret, SecurityToken string
 	// Deployment is this deployment's id (ROTATE_DEPLOYMENT), carried in every CAS name.
 	Deployment string
-	// QPS bounds the NLB calls per second (ROTATE_QPS). Zero or less: DefaultQPS.
-	QPS float64
+	// QPS is the rate the NLB calls start at (ROTATE_QPS); zero or less: DefaultQPS. The rate
+	// rises while calls wait for it and none is throttled, up to QPSMax (ROTATE_QPS_MAX; below
+	// QPS, zero included: QPS, the rate never rises), and halves on a throttling answer (package pace).
+	QPS, QPSMax float64
 	// Timeout bounds one HTTP call.
 	Timeout time.Duration
 	// Retry is the policy for throttling, 5xx and network errors.
@@ -62,6 +68,7 @@ func NewDefaultConfig() Config {
 		SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
 		Deployment:      provider.DefaultDeployment,
 		QPS:             DefaultQPS,
+		QPSMax:          DefaultQPSMax,
 		Timeout:         10 * time.Second,
 		Retry:           retry.Default,
 	}
@@ -115,7 +122,7 @@ func New(cfg Config) (*Provider, error) {
 	if a.cfg.QPS <= 0 {
 		a.cfg.QPS = DefaultQPS
 	}
-	a.limiter = rate.NewLimiter(rate.Limit(a.cfg.QPS), 1)
+	a.limiter = pace.New(a.cfg.QPS, a.cfg.QPSMax)
 	core := alicas.New(alicas.Config{Name: "alinlb", TLS: "TCPSSL", API: a, CAS: casClient, Deployment: cfg.Deployment, Poll: cfg.Poll})
 	return &Provider{Provider: core, api: a}, nil
 }
@@ -131,7 +138,7 @@ type api struct {
 	cfg     Config
 	scheme  string
 	domain  string
-	limiter *rate.Limiter
+	limiter *pace.Limiter // every attempt of every call waits on it
 
 	mu      sync.Mutex
 	clients map[string]chan *nlb.Client // per region: one call per SDK client at a time
@@ -193,10 +200,14 @@ func (a *api) call(ctx context.Context, region, action string, fn func(*nlb.Clie
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("rate limit (%v calls/s): %w", a.cfg.QPS, context.DeadlineExceeded)
+			return fmt.Errorf("rate limit (%.4g calls/s): %w", a.limiter.Rate(), context.DeadlineExceeded)
 		}
 		// The SDK takes no context: deadline.Call sets its timeouts from the time ctx has left.
-		return deadline.Call(ctx, c, a.cfg.Timeout, 5*time.Second, func() error { return fn(c) })
+		err := deadline.Call(ctx, c, a.cfg.Timeout, 5*time.Second, func() error { return fn(c) })
+		if answered(err) {
+			a.limiter.Observe(throttled(err))
+		}
+		return err
 	})
 	return wrap(action, err)
 }
@@ -395,6 +406,26 @@ func retryable(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne)
+}
+
+// answered reports whether an attempt that returned err got an answer from NLB: a success or
+// an error NLB sent, not a timeout or a network failure.
+func answered(err error) bool {
+	var se *sdkerrors.ServerError
+	return err == nil || errors.As(err, &se)
+}
+
+// throttled reports whether err is NLB's answer that the caller is throttled: the Throttling*
+// codes (Throttling, Throttling.User, Throttling.Api: POP common error codes) and
+// Rejected.Throttling. ServiceUnavailable and the other 5xx are not: they say nothing about the
+// call rate.
+func throttled(err error) bool {
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.ErrorCode()
+	return strings.HasPrefix(code, "Throttling") || code == "Rejected.Throttling"
 }
 
 // apiError is an NLB error reduced to what is safe to log and report.

@@ -14,11 +14,12 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
-	"golang.org/x/time/rate"
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/deadline"
+	"github.com/certrotate/certrotate/shared/pace"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/retry"
 )
@@ -27,8 +28,12 @@ import (
 // certificate is recognised as ours.
 const NamePrefix = provider.NamePrefix
 
-// DefaultQPS is the default bound on SLB API calls per second (ROTATE_QPS).
-const DefaultQPS = 20
+// DefaultQPS is the default rate SLB API calls start at, in calls per second (ROTATE_QPS), and
+// DefaultQPSMax the default ceiling it rises to (ROTATE_QPS_MAX).
+const (
+	DefaultQPS    = 20
+	DefaultQPSMax = 100
+)
 
 // Config configures the provider.
 type Config struct {
@@ -42,9 +47,11 @@ type Config struct {
 	Deployment string
 	// Concurrency bounds the calls in flight per region.
 	Concurrency int
-	// QPS bounds the SLB API calls per second of this provider, all regions and retries included
-	// (ROTATE_QPS): a token bucket with a burst of one. Zero or less: DefaultQPS.
-	QPS float64
+	// QPS is the rate the SLB API calls of this provider, all regions and retries included,
+	// start at (ROTATE_QPS); zero or less: DefaultQPS. The rate rises while calls wait for it and
+	// none is throttled, up to QPSMax (ROTATE_QPS_MAX; below QPS, zero included: QPS, the rate
+	// never rises), and halves on a throttling answer (package pace).
+	QPS, QPSMax float64
 	// Timeout bounds one HTTP call.
 	Timeout time.Duration
 	// Retry is the policy for throttling, 5xx and network errors.
@@ -63,6 +70,7 @@ func NewDefaultConfig() Config {
 		SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
 		Concurrency:     8,
 		QPS:             DefaultQPS,
+		QPSMax:          DefaultQPSMax,
 		Timeout:         10 * time.Second,
 		Retry:           retry.Default,
 		Busy:            DefaultBusyBackoff,
@@ -75,7 +83,7 @@ type Provider struct {
 	scheme string
 	domain string // host[:port] when Endpoint is set
 
-	limiter *rate.Limiter // every attempt of every call waits on it
+	limiter *pace.Limiter // every attempt of every call waits on it
 	reads   memo          // discovery reads of this run (discover.go)
 
 	mu      sync.Mutex
@@ -111,7 +119,7 @@ func New(cfg Config) (*Provider, error) {
 	if p.cfg.QPS <= 0 {
 		p.cfg.QPS = DefaultQPS
 	}
-	p.limiter = rate.NewLimiter(rate.Limit(p.cfg.QPS), 1)
+	p.limiter = pace.New(p.cfg.QPS, p.cfg.QPSMax)
 	if cfg.Deployment != "" {
 		if err := provider.CheckDeployment(cfg.Deployment); err != nil {
 			problems = append(problems, "deployment: "+err.Error())
@@ -135,11 +143,11 @@ type region struct {
 	uploadMu sync.Mutex
 	uploaded map[string]string // SHA-1 fingerprint → certificate id bound in this run
 
-	// The listing made after this run's upload (deploy.go); relisted is nil when the run uploaded
-	// nothing, and closed once relist and relistErr are set.
-	relisted  chan struct{}
-	relist    map[string]serverCert
-	relistErr error
+	uploadedAny bool // this run uploaded a certificate to the region (guarded by uploadMu)
+
+	// The listing made alongside the read-back after this run's upload (readback.go), nil until then.
+	relistMu sync.Mutex
+	relist   map[string]serverCert
 
 	latestMu sync.Mutex
 	latest   map[string]serverCert // by id, as the latest listing showed them
@@ -186,9 +194,13 @@ func (p *Provider) call(ctx context.Context, r *region, action string, fn func(*
 				return deadline.Err(ctx)
 			}
 			// The next slot the rate limit allows is past the deadline.
-			return fmt.Errorf("rate limit (%v calls/s): %w", p.cfg.QPS, context.DeadlineExceeded)
+			return fmt.Errorf("rate limit (%.4g calls/s): %w", p.limiter.Rate(), context.DeadlineExceeded)
 		}
-		return p.attempt(ctx, r, &c, fn)
+		err := p.attempt(ctx, r, &c, fn)
+		if answered(err) {
+			p.limiter.Observe(throttled(err))
+		}
+		return err
 	})
 	if err != nil {
 		return wrap(action, err)
@@ -207,6 +219,25 @@ func (p *Provider) attempt(ctx context.Context, r *region, c **slb.Client, fn fu
 	}
 	client := *c
 	return deadline.Call(ctx, client, p.cfg.Timeout, connectTimeout, func() error { return fn(client) })
+}
+
+// answered reports whether an attempt that returned err got an answer from SLB: a success or
+// an error SLB sent, not a timeout or a network failure.
+func answered(err error) bool {
+	var se *sdkerrors.ServerError
+	return err == nil || errors.As(err, &se)
+}
+
+// throttled reports whether err is SLB's answer that the caller is throttled: the Throttling*
+// codes and Rejected.Throttling (CLB and POP common error codes; retryableCodes in errors.go).
+// ServiceUnavailable and the other 5xx are not: they say nothing about the call rate.
+func throttled(err error) bool {
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.ErrorCode()
+	return strings.HasPrefix(code, "Throttling") || code == "Rejected.Throttling"
 }
 
 // connectTimeout bounds connecting to SLB.

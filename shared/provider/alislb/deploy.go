@@ -52,10 +52,10 @@ func (p *Provider) bind(ctx context.Context, r *region, slot provider.Slot, id s
 
 // upload returns the id of a server certificate in r holding b, uploading b only if the run's
 // listing of the region (made during discovery) shows none with its fingerprint. Concurrent calls
-// for one region upload once. After an upload the region is listed again, alongside the bindings
-// rather than before them: Owned answers from that listing, so that the rotation's finish sees
-// every copy another invocation uploaded at the same time and converges on one (see
-// provider.Provider.Deploy).
+// for one region upload once. After an upload the region is listed again, alongside the read-back
+// (BoundAll) rather than before the bindings: Owned answers from that listing, so that the
+// rotation's finish sees every copy another invocation uploaded at the same time and converges on
+// one (see provider.Provider.Deploy).
 func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (string, error) {
 	fp := certs.NormalizeFingerprint(b.FingerprintSHA1())
 	r.uploadMu.Lock()
@@ -87,12 +87,7 @@ func (p *Provider) upload(ctx context.Context, r *region, b *certs.Bundle) (stri
 		return "", err
 	}
 	r.uploaded[fp] = resp.ServerCertificateId
-	relisted := make(chan struct{})
-	r.relisted = relisted
-	go func() {
-		defer close(relisted)
-		r.relist, r.relistErr = p.listServerCerts(ctx, r)
-	}()
+	r.uploadedAny = true
 	return resp.ServerCertificateId, nil
 }
 

@@ -170,6 +170,12 @@ func (p *Provider) discoverLoadBalancers(ctx context.Context, r *region, t provi
 			return err
 		}
 		listeners.Add(int64(len(found)))
+		// Port first, then load balancer: slots found one after another are on different load
+		// balancers, so that deploying them in that order does not queue on one load balancer's
+		// write lock (busy.go).
+		slices.SortStableFunc(found, func(a, b slb.ListenerInDescribeLoadBalancerListeners) int {
+			return cmp.Or(cmp.Compare(a.ListenerPort, b.ListenerPort), strings.Compare(a.LoadBalancerId, b.LoadBalancerId))
+		})
 		return p.parallel(len(found), func(i int) error {
 			return p.listenerSlots(ctx, r, t, found[i], send)
 		})

@@ -47,7 +47,7 @@ func (p *Provider) Bound(ctx context.Context, slot provider.Slot) (provider.Boun
 	if err != nil {
 		return provider.Bound{}, err
 	}
-	return p.described(r, id), nil
+	return p.describeAll(ctx, []provider.Slot{slot}, []string{id}, []error{nil})[0], nil
 }
 
 // Rebind implements provider.Rebinder.
@@ -111,24 +111,24 @@ func (p *Provider) Delete(ctx context.Context, region, certificateID string) err
 	return err
 }
 
-// ownedListing is the freshest listing of r this run made for its own reasons: the one after its
-// upload (which sees every copy uploaded before its own), else the discovery one. A copy another
-// invocation uploads later is that invocation's to converge on ours: it lists after its upload.
+// ownedListing is the freshest listing of r this run made for its own reasons: the one made
+// alongside the read-back of its bindings when it uploaded (which sees every copy uploaded before
+// then), else the discovery one when it uploaded nothing. A copy another invocation uploads later
+// is that invocation's to converge on ours: it lists after its own bindings.
 func (p *Provider) ownedListing(ctx context.Context, r *region) (map[string]serverCert, error) {
 	r.uploadMu.Lock()
-	relisted := r.relisted
+	uploaded := r.uploadedAny
 	r.uploadMu.Unlock()
-	if relisted != nil {
-		select {
-		case <-relisted:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	r.relistMu.Lock()
+	relist := r.relist
+	r.relistMu.Unlock()
+	switch {
+	case relist != nil:
+		return relist, nil
+	case !uploaded:
+		if list, err := p.serverCerts(ctx, r); err == nil {
+			return list, nil
 		}
-		if r.relistErr == nil {
-			return r.relist, nil
-		}
-	} else if list, err := p.serverCerts(ctx, r); err == nil {
-		return list, nil
 	}
 	return p.listServerCerts(ctx, r)
 }

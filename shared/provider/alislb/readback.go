@@ -15,9 +15,9 @@ var _ provider.Verifier = (*Provider)(nil)
 // and each answer carries every HTTPS listener's ServerCertificateId); SNI domains with one
 // DescribeDomainExtensions per listener, which answers all of that listener's domains. The calls
 // run in parallel; one failing fails only the slots it answers for. Each certificate read back
-// is described (fingerprint, names) from the listing made after this run's upload, or from a new
-// listing when it is in none the run made: a concurrent invocation's copy of the same
-// certificate, bound since, is so recognised as the same certificate.
+// is described (fingerprint, names) from the region's latest listing: the one BoundAll makes
+// alongside when the run uploaded there, or a new one when a certificate is in none the run made
+// (a concurrent invocation's copy of the same certificate, bound since, is so recognised).
 func (p *Provider) BoundAll(ctx context.Context, slots []provider.Slot) ([]provider.Bound, []error) {
 	type listener struct {
 		region, lb string
@@ -91,8 +91,29 @@ func (p *Provider) BoundAll(ctx context.Context, slots []provider.Slot) ([]provi
 			}
 		})
 	}
+	// Alongside: the listing that finish converges and cleans up with (ownedListing), made after
+	// this run's bindings, in every region it uploaded to.
+	var relisted []string
+	for _, s := range slots {
+		if r := p.region(s.Region); !slices.Contains(relisted, s.Region) && r.didUpload() {
+			relisted = append(relisted, s.Region)
+			tasks = append(tasks, func() {
+				if list, err := p.listServerCerts(ctx, r); err == nil {
+					r.relistMu.Lock()
+					r.relist = list
+					r.relistMu.Unlock()
+				}
+			})
+		}
+	}
 	_ = p.parallel(len(tasks), func(i int) error { tasks[i](); return nil })
 	return p.describeAll(ctx, slots, ids, errs), errs
+}
+
+func (r *region) didUpload() bool {
+	r.uploadMu.Lock()
+	defer r.uploadMu.Unlock()
+	return r.uploadedAny
 }
 
 // describeAll describes the certificates ids[i] read back for slots[i] (where errs[i] is nil).
@@ -106,7 +127,6 @@ func (p *Provider) describeAll(ctx context.Context, slots []provider.Slot, ids [
 	}
 	for _, regionID := range regions {
 		r := p.region(regionID)
-		_, _ = p.ownedListing(ctx, r) // waits for the listing after the upload, whose copy was bound
 		for i, s := range slots {
 			if s.Region != regionID || errs[i] != nil || ids[i] == "" {
 				continue

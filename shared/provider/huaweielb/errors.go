@@ -57,6 +57,21 @@ func retryable(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &ue)
 }
 
+// answered reports whether an attempt that returned err got an answer from ELB (or the API
+// Gateway in front of it): a success or an error it sent, not a timeout or a network failure.
+func answered(err error) bool {
+	var sre *sdkerr.ServiceResponseError
+	return err == nil || errors.As(err, &sre)
+}
+
+// throttled reports whether err is the answer that the caller is throttled: HTTP 429, or the API
+// Gateway's flow-control code APIGW.0308 ("The throttling threshold has been reached"), whatever
+// its status. A 5xx or ELB.8903 ("system busy") is not: it says nothing about the call rate.
+func throttled(err error) bool {
+	var sre *sdkerr.ServiceResponseError
+	return errors.As(err, &sre) && (sre.StatusCode == http.StatusTooManyRequests || sre.ErrorCode == "APIGW.0308")
+}
+
 // apiError is an ELB error stripped to what is safe to log and report.
 type apiError struct {
 	Code, Message, RequestID string

@@ -17,9 +17,9 @@ import (
 	hwconfig "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	elb "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3"
 	elbregion "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3/region"
-	"golang.org/x/time/rate"
 
 	"github.com/certrotate/certrotate/shared/deadline"
+	"github.com/certrotate/certrotate/shared/pace"
 	"github.com/certrotate/certrotate/shared/provider"
 	"github.com/certrotate/certrotate/shared/retry"
 )
@@ -43,8 +43,11 @@ type Config struct {
 	Deployment string
 	// Concurrency bounds the calls in flight per region and project.
 	Concurrency int
-	// QPS bounds the calls per second of this provider, retries included; 0 means unlimited.
-	QPS float64
+	// QPS is the rate the calls of this provider, retries included, start at (ROTATE_QPS); 0
+	// means unlimited. The rate rises while calls wait for it and none is throttled, up to QPSMax
+	// (ROTATE_QPS_MAX; below QPS, zero included: QPS, the rate never rises), and halves on a
+	// throttling answer (package pace).
+	QPS, QPSMax float64
 	// Timeout bounds one HTTP call.
 	Timeout time.Duration
 	// Retry is the policy for throttling, 5xx and network errors.
@@ -69,7 +72,7 @@ func NewDefaultConfig() Config {
 type Provider struct {
 	cfg       Config
 	transport http.RoundTripper
-	limiter   *rate.Limiter // nil: unlimited
+	limiter   *pace.Limiter // every attempt of every call waits on it; unlimited when QPS is 0
 
 	mu        sync.Mutex
 	scopes    map[scopeKey]*scope
@@ -129,9 +132,7 @@ func New(cfg Config) (*Provider, error) {
 		listeners: map[listenerKey]*sync.Mutex{},
 		sni:       map[sniKey]sniDeploy{},
 	}
-	if cfg.QPS > 0 {
-		p.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), max(1, int(cfg.QPS)))
-	}
+	p.limiter = pace.New(cfg.QPS, cfg.QPSMax)
 	return p, nil
 }
 
@@ -276,13 +277,12 @@ func (p *Provider) call(ctx context.Context, s *scope, action string, fn func(*e
 	}
 	defer func() { <-s.sem }()
 	err := retry.Do(ctx, p.cfg.Retry, retryable, func() error {
-		if p.limiter != nil {
-			if err := p.limiter.Wait(ctx); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return fmt.Errorf("waiting for the rate limit: %w", context.DeadlineExceeded)
+		if err := p.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
+			// The next slot the rate limit allows is past the deadline.
+			return fmt.Errorf("rate limit (%.4g calls/s): %w", p.limiter.Rate(), context.DeadlineExceeded)
 		}
 		// The SDK takes no context: the client's transport sends each request with one that ends
 		// at this attempt's timeout, never past ctx's deadline (package deadline).
@@ -297,6 +297,9 @@ func (p *Provider) call(ctx context.Context, s *scope, action string, fn func(*e
 			return provider.Permanent(err)
 		}
 		err = fn(c)
+		if answered(err) {
+			p.limiter.Observe(throttled(err))
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return deadline.Err(ctx) // the run's time is up: say so, not how the transport noticed

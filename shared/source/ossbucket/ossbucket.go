@@ -60,34 +60,39 @@ func New(cfg Config) (*Bucket, error) {
 	return &Bucket{client: oss.NewClient(c)}, nil
 }
 
-// List implements source.Bucket.
-func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, error) {
+// List implements source.Bucket. Each object's LastModified is the listing's (ListObjectsV2
+// Contents.LastModified).
+func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]source.Object, error) {
 	p := b.client.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{
 		Bucket: oss.Ptr(bucket), Prefix: oss.Ptr(prefix), Delimiter: oss.Ptr("/"), MaxKeys: 1000,
 	})
-	var keys []string
+	var objects []source.Object
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, describe(ctx, err)
 		}
 		for _, o := range page.Contents {
-			keys = append(keys, oss.ToString(o.Key))
+			objects = append(objects, source.Object{Key: oss.ToString(o.Key), LastModified: oss.ToTime(o.LastModified)})
 		}
-		if len(keys) >= 1000 {
+		if len(objects) >= 1000 {
 			break
 		}
 	}
-	return keys, nil
+	return objects, nil
 }
 
-// Get implements source.Bucket.
-func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+// Get implements source.Bucket; the time is GetObject's Last-Modified header.
+func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, time.Time, error) {
 	out, err := b.client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
 	if err != nil {
-		return nil, describe(ctx, err)
+		return nil, time.Time{}, describe(ctx, err)
 	}
-	return source.ReadLimited(out.Body, max)
+	data, err := source.ReadLimited(out.Body, max)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return data, oss.ToTime(out.LastModified), nil
 }
 
 // SymlinkTarget implements source.Symlinks.

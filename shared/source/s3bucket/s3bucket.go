@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -62,31 +63,36 @@ func New(_ context.Context, region string) (*Bucket, error) {
 	return &Bucket{client: s3.New(o)}, nil
 }
 
-// List implements source.Bucket.
-func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]string, error) {
+// List implements source.Bucket. Each object's LastModified is the listing's (ListObjectsV2
+// Contents.LastModified).
+func (b *Bucket) List(ctx context.Context, bucket, prefix string) ([]source.Object, error) {
 	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"),
 	})
-	var keys []string
-	for p.HasMorePages() && len(keys) < 1000 {
+	var objects []source.Object
+	for p.HasMorePages() && len(objects) < 1000 {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, describe(ctx, err)
 		}
 		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
+			objects = append(objects, source.Object{Key: aws.ToString(o.Key), LastModified: aws.ToTime(o.LastModified)})
 		}
 	}
-	return keys, nil
+	return objects, nil
 }
 
-// Get implements source.Bucket.
-func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+// Get implements source.Bucket; the time is GetObject's Last-Modified header.
+func (b *Bucket) Get(ctx context.Context, bucket, key string, max int64) ([]byte, time.Time, error) {
 	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, describe(ctx, err)
+		return nil, time.Time{}, describe(ctx, err)
 	}
-	return source.ReadLimited(out.Body, max)
+	data, err := source.ReadLimited(out.Body, max)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return data, aws.ToTime(out.LastModified), nil
 }
 
 func describe(ctx context.Context, err error) error {

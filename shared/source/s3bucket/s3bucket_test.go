@@ -5,7 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
@@ -36,11 +38,11 @@ func TestReadsFolderThroughTheRealClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle, err := source.FromFolder(ctx, b, "certs", "sites/www+example.com/privkey.pem")
+	bundle, err := source.FromFolder(ctx, b, "certs", "sites/www+example.com/privkey.pem", time.Now())
 	if err != nil || !bundle.Leaf.Equal(is.Leaf) {
 		t.Fatalf("FromFolder: %v", err)
 	}
-	if _, err := b.Get(ctx, "certs", "nope", 10); !errors.Is(err, source.ErrNotFound) {
+	if _, _, err := b.Get(ctx, "certs", "nope", 10); !errors.Is(err, source.ErrNotFound) {
 		t.Fatalf("missing object: %v", err)
 	}
 	var s3calls int
@@ -65,7 +67,7 @@ func TestWrongSecretIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Get(context.Background(), "certs", "a/fullchain.pem", 100); err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
+	if _, _, err := b.Get(context.Background(), "certs", "a/fullchain.pem", 100); err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
 		t.Fatalf("want SignatureDoesNotMatch, got %v", err)
 	}
 }
@@ -87,5 +89,46 @@ func TestMissingCredentialsAreAConfigurationProblem(t *testing.T) {
 				t.Fatalf("err = %v, want one naming the variables", err)
 			}
 		})
+	}
+}
+
+// TestLastModifiedTravels: S3's times for an object (ListObjectsV2 Contents.LastModified,
+// GetObject's Last-Modified header) reach FromFolder through the real SDK: a folder holding a
+// certificate and no key is pending just after the upload, a bad-input failure once the
+// certificate has been unchanged for source.SettleWindow.
+func TestLastModifiedTravels(t *testing.T) {
+	cloud, url := fakecloud.Start(t)
+	setEnv(t, url, fakecore.DefaultAccessKeySecret)
+	is := certstest.Must(t, certstest.Options{DNSNames: []string{"example.com"}})
+	before := time.Now().Truncate(time.Second) // stores keep whole seconds
+	cloud.Objects().Put("s3", "certs", "site/fullchain.pem", is.FullchainPEM)
+	after := time.Now()
+	ctx := context.Background()
+	b, err := New(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := b.List(ctx, "certs", "site/")
+	if err != nil || len(objects) != 1 {
+		t.Fatalf("List = %v, %v", objects, err)
+	}
+	_, modified, err := b.Get(ctx, "certs", "site/fullchain.pem", 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, got := range map[string]time.Time{"List": objects[0].LastModified, "Get": modified} {
+		if got.Before(before) || got.After(after) {
+			t.Errorf("%s: last modified %v, want the upload's time (between %v and %v)", what, got, before, after)
+		}
+	}
+
+	var pending *source.PendingError
+	if _, err := source.FromFolder(ctx, b, "certs", "site/fullchain.pem", after); !errors.As(err, &pending) {
+		t.Fatalf("just uploaded: want pending, got %v", err)
+	}
+	var bad *certs.Error
+	_, err = source.FromFolder(ctx, b, "certs", "site/fullchain.pem", after.Add(source.SettleWindow))
+	if !errors.As(err, &bad) || !strings.Contains(bad.Reason, "holds no private key") {
+		t.Fatalf("unchanged for the settle window: want a *certs.Error, got %v", err)
 	}
 }
