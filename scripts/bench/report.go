@@ -80,8 +80,8 @@ func report(out io.Writer, res results) {
 		fmt.Fprintf(out, "\nrotation: N HTTPS listeners over %d load balancers (target: the region), %v per call\n", *lbs, *latency)
 		fmt.Fprintf(out, "default: no ROTATE_CONCURRENCY / ROTATE_QPS / ROTATE_QPS_MAX set (concurrency %d, rate %g/s rising to at most %g/s)\n", conc, qps0, qpsMax)
 		fmt.Fprintf(out, "sequential: ROTATE_CONCURRENCY=1 ROTATE_QPS=1000 ROTATE_QPS_MAX=1000 (one call at a time, no rate limit in effect)\n")
-		fmt.Fprintf(out, "bound = max(%d × %v, ⌈calls / %d⌉ × %v, (calls − 1)/%g + %v): the shortest critical path, the default concurrency, the rate ceiling\n\n",
-			chain, *latency, conc, *latency, qpsMax, *latency)
+		fmt.Fprintf(out, "bound = max(%d × %v, ⌈calls / %d⌉ × %v, (calls − %d)/%g + %v): the shortest critical path, the default concurrency, the rate ceiling\n\n",
+			chain, *latency, conc, *latency, burst(qps0), qpsMax, *latency)
 		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "listeners\tcalls\tper listener\tcritical path\tdefault\tbound\tvs bound\tsequential\tseq ÷ default\tpeak RSS\t\n")
 		for i, r := range res.rows {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,6 +141,10 @@ func (r sizeRow) ratio() float64 {
 	return float64(r.seq.wall) / float64(r.def.wall)
 }
 
+// burst is how many calls the rate limiter lets through at once at the start: its bucket holds
+// one second's worth at the start rate, at least one (shared/pace).
+func burst(qps float64) int { return max(1, int(math.Ceil(qps))) }
+
 // shortestChain is the smallest critical path of the default runs: the one-listener run's
 // when it was measured.
 func shortestChain(rows []sizeRow) int {
@@ -150,13 +155,14 @@ func shortestChain(rows []sizeRow) int {
 // dependent round trips (chain calls, each at least -latency), of the calls spread over the
 // default concurrency (at most that many in flight, each at least -latency), and of the time the
 // rate limiter needs at its ceiling to let every call through (the first free, the last still
-// taking one latency). chain is the critical path of the one-listener run: a run over more
+// taking one latency; the bucket starts full, with one second's worth of calls at the start
+// rate, which go at once). chain is the critical path of the one-listener run: a run over more
 // listeners has the same dependent steps, and its own critical path would count calls that only
 // queue behind each other.
 func defaultBound(calls, chain int) time.Duration {
-	conc, _, qpsMax := defaults()
+	conc, qps0, qpsMax := defaults()
 	byChain := time.Duration(chain) * *latency
 	byConcurrency := time.Duration((calls+conc-1)/conc) * *latency
-	byRate := time.Duration(float64(calls-1)/qpsMax*float64(time.Second)) + *latency
+	byRate := time.Duration(float64(max(calls-burst(qps0), 0))/qpsMax*float64(time.Second)) + *latency
 	return max(byChain, byConcurrency, byRate)
 }
