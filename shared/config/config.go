@@ -83,7 +83,15 @@ func LoadRotate() (*Rotate, error) {
 // the problems and the names of the variables that did not parse, left at their zero value.
 func process(spec any) (problems []error, bad map[string]bool) {
 	bad = map[string]bool{}
+	// Every variable parses in a working configuration: one pass does it. Only when one does not
+	// are they read one at a time, each through a struct made for it (reflect.StructOf, which is
+	// what a cold start cannot afford on every start).
 	v := reflect.ValueOf(spec).Elem()
+	whole := reflect.New(v.Type())
+	if envconfig.Process("", whole.Interface()) == nil {
+		v.Set(whole.Elem())
+		return nil, bad
+	}
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
 		if !f.IsExported() || f.Tag.Get("ignored") == "true" {

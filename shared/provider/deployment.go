@@ -2,9 +2,7 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // MarkKey is the key of the mark every certificate this project uploads carries: an SLB tag key,
@@ -14,11 +12,9 @@ const MarkKey = "certrotate-deployment"
 // DefaultDeployment is the deployment id when neither ROTATE_DEPLOYMENT nor a function name is set.
 const DefaultDeployment = "default"
 
-var deploymentRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9-]{1,32}$`) })
-
 // CheckDeployment reports whether id is a valid deployment id: 1–32 of a-z, 0-9 and "-".
 func CheckDeployment(id string) error {
-	if !deploymentRE().MatchString(id) {
+	if !isDeploymentID(id) {
 		return fmt.Errorf("%s is not 1-32 characters of a-z, 0-9 and -", short(id))
 	}
 	return nil

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Provider names accepted in ROTATE_TARGETS.
@@ -39,23 +37,6 @@ type Target struct {
 
 // providerList names the providers for messages.
 var providerList = strings.Join([]string{strconv.Quote(AliSLB), strconv.Quote(AliALB), strconv.Quote(AliNLB), strconv.Quote(HuaweiELB)}, ", ")
-
-// listenerRE is the form of ALB and NLB listener ids: lsn-… (NLB: lsn-…@port).
-var listenerRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^lsn-[a-z0-9]{1,40}(@[0-9]{1,5})?$`) })
-
-var (
-	// Both are compiled when first used, not at start: notify never uses them, and domainRE is
-	// the costliest of our regexps.
-	regionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`) })
-	// An enterprise project id is "0" (the default project) or a UUID, as the hw-sdk model
-	// comments and the EPS API show them.
-	enterpriseProjectRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	})
-	domainRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
-	})
-)
 
 // ParseTargets decodes and validates ROTATE_TARGETS. It reports every problem at once, each
 // naming the element and field, and gives each target without a name a readable default one.
@@ -108,14 +89,14 @@ func (t *Target) problems() []string {
 	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	if t.Region == "" {
 		add("region: is required")
-	} else if !regionRE().MatchString(t.Region) {
+	} else if !isRegion(t.Region) {
 		add("region: %s is not a region id such as cn-hangzhou", short(t.Region))
 	}
-	if t.Domain != "" && !domainRE().MatchString(t.Domain) {
+	if t.Domain != "" && !isDomain(t.Domain) {
 		add("domain: %s is not a DNS name", short(t.Domain))
 	}
 	for j, m := range t.Match {
-		if !domainRE().MatchString(m) {
+		if !isDomain(m) {
 			add("match[%d]: %s is not a DNS name or wildcard", j, short(m))
 		}
 	}
@@ -154,7 +135,7 @@ func (t *Target) problems() []string {
 		if t.Domain != "" && t.ListenerID == "" {
 			add("domain: needs listener_id")
 		}
-		if ep := t.EnterpriseProjectID; ep != "" && ep != "0" && !enterpriseProjectRE().MatchString(ep) {
+		if ep := t.EnterpriseProjectID; ep != "" && ep != "0" && !isUUID(ep) {
 			add("enterprise_project_id: %s is not an enterprise project id (0, or a UUID such as 2d8f6d3e-1b7c-4a3e-9c61-5f0e8b7a6c21)", short(ep))
 		}
 	case AliALB, AliNLB:
@@ -166,7 +147,7 @@ func (t *Target) problems() []string {
 		if t.ListenerID != "" && t.LoadBalancerID != "" {
 			add("listener_id and load_balancer_id: give one, not both")
 		}
-		if t.ListenerID != "" && !listenerRE().MatchString(t.ListenerID) {
+		if t.ListenerID != "" && !isListenerID(t.ListenerID) {
 			add("listener_id: %s is not a listener id such as lsn-0bfucwm3xcr8gd2ex1 (NLB: lsn-…@443)", short(t.ListenerID))
 		}
 		if t.Domain != "" && t.ListenerID == "" {

@@ -486,11 +486,11 @@ func containsFold(list []string, c string) bool {
 	return false
 }
 
-var query = regexp.MustCompile(`\?[^\s"']*`)
+var query = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\?[^\s"']*`) }) // compiled on first use, not at start
 
 // safeMessage drops an echoed string-to-sign, URL queries and anything PEM-like; bounded, one line.
 func safeMessage(m string) string {
-	m = query.ReplaceAllString(m, "?…")
+	m = query().ReplaceAllString(m, "?…")
 	lower := strings.ToLower(m)
 	for _, cut := range []string{"string to sign", "stringtosign", "-----begin"} {
 		if i := strings.Index(lower, cut); i >= 0 {

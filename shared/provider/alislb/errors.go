@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 )
@@ -111,12 +112,12 @@ func describe(err error) error {
 }
 
 // query matches the query string of a URL in a message.
-var query = regexp.MustCompile(`\?[A-Za-z0-9_.-]+=[^\s"']*`)
+var query = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\?[A-Za-z0-9_.-]+=[^\s"']*`) }) // compiled on first use, not at start
 
 // safeMessage drops an echoed string-to-sign (which holds every parameter, the private key
 // included), URL query strings (the same), and anything PEM-like, and bounds the length.
 func safeMessage(m string) string {
-	m = query.ReplaceAllString(m, "?…")
+	m = query().ReplaceAllString(m, "?…")
 	lower := strings.ToLower(m)
 	for _, cut := range []string{"string to sign", "stringtosign", "-----begin"} {
 		if i := strings.Index(lower, cut); i >= 0 {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	elb "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3"
@@ -120,7 +121,9 @@ func leafOf(pemText string) *x509.Certificate {
 	}
 }
 
-var dnsLike = regexp.MustCompile(`^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)*[a-z0-9-]+$`)
+var dnsLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)*[a-z0-9-]+$`)
+})
 
 // dnsNames lower-cases and deduplicates names, dropping those that are not DNS names (a common
 // name such as "My Server").
@@ -128,7 +131,7 @@ func dnsNames(in []string) []string {
 	var out []string
 	for _, n := range in {
 		n = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(n)), ".")
-		if n != "" && dnsLike.MatchString(n) && !slices.Contains(out, n) {
+		if n != "" && dnsLike().MatchString(n) && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}

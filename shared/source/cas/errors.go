@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 
@@ -89,7 +90,7 @@ func fetchError(id int64, err error) error {
 }
 
 // queryString matches the query of a URL quoted in a transport error (it holds the signature).
-var queryString = regexp.MustCompile(`\?[^\s"]*`)
+var queryString = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\?[^\s"]*`) }) // compiled on first use, not at start
 
 // clean keeps what is safe of a message: no echoed string-to-sign (every parameter of the
 // request), no PEM text, no URL query; bounded length, one line.
@@ -100,7 +101,7 @@ func clean(m string) string {
 			m, lower = m[:i], lower[:i]
 		}
 	}
-	m = strings.Join(strings.Fields(queryString.ReplaceAllString(m, "?…")), " ")
+	m = strings.Join(strings.Fields(queryString().ReplaceAllString(m, "?…")), " ")
 	if len(m) > 300 {
 		m = m[:300] + "…"
 	}
