@@ -10,7 +10,7 @@
 //     round trip makes in parallel are not spaced out. The bucket's size never changes.
 //   - Raise: when at least one second has passed since the last change of the rate (or since
 //     the last throttling answer), some call had to wait for a token in that time (the rate was
-//     what held the calls back) and no call was throttled, the rate is multiplied by 1.5, up to
+//     what held the calls back) and no call was throttled, the rate is doubled, up to
 //     ceiling. When no call waited, the rate stays: nothing shows that it is the bottleneck.
 //   - Halve: a throttling answer (Observe(true)) halves the rate, down to a floor of 1 call per
 //     second (or start, when start is lower), at most once per second: the throttling answers
@@ -33,7 +33,7 @@ import (
 
 // The rules' constants.
 const (
-	raiseFactor = 1.5         // the rate is multiplied by this on a raise
+	raiseFactor = 2.0         // the rate is multiplied by this on a raise (slow start, as TCP doubles)
 	cutFactor   = 0.5         // and by this on a throttling answer
 	period      = time.Second // the least time between two changes of one kind
 	floorRate   = 1.0         // calls per second a cut never goes below (unless start is lower)

@@ -79,14 +79,14 @@ func TestRaiseAfterASecondOfWaitingCalls(t *testing.T) {
 	wantRate(t, l, 20) // less than a second
 	c.advance(time.Millisecond)
 	l.Observe(false)
-	wantRate(t, l, 30)
+	wantRate(t, l, 40)
 	// No call waited since: the rate stays, however long it runs.
 	for range 10 {
 		c.advance(time.Second)
 		l.Observe(false)
 		take(t, l, c) // one call a second never waits
 	}
-	wantRate(t, l, 30)
+	wantRate(t, l, 40)
 }
 
 func TestRaiseIsCheckedWhenACallWaits(t *testing.T) {
@@ -94,7 +94,7 @@ func TestRaiseIsCheckedWhenACallWaits(t *testing.T) {
 	free(t, l, c)
 	c.advance(time.Second)
 	take(t, l, c) // no Observe: the next Wait raises
-	wantRate(t, l, 30)
+	wantRate(t, l, 40)
 }
 
 func TestNoRaiseWhenNothingWaits(t *testing.T) {
@@ -114,7 +114,7 @@ func TestNoRaiseWhenNothingWaits(t *testing.T) {
 
 func TestRaiseStopsAtTheCeiling(t *testing.T) {
 	l, c := newTest(20, 100)
-	for _, want := range []float64{30, 45, 67.5, 100, 100, 100} {
+	for _, want := range []float64{40, 80, 100, 100, 100, 100} {
 		free(t, l, c)
 		c.advance(time.Second)
 		l.Observe(false)
@@ -134,12 +134,12 @@ func TestCeilingBelowStartKeepsTheStartRate(t *testing.T) {
 
 func TestBurstDoesNotGrowWithTheRate(t *testing.T) {
 	l, c := newTest(4, 100)
-	for range 5 { // 4 → 6 → 9 → 13.5 → 20.25 → 30.375
+	for range 4 { // 4 → 8 → 16 → 32 → 64
 		free(t, l, c)
 		c.advance(time.Second)
 		l.Observe(false)
 	}
-	wantRate(t, l, 30.375)
+	wantRate(t, l, 64)
 	c.advance(time.Minute) // the bucket refills
 	if n := free(t, l, c); n != 4 {
 		t.Fatalf("%d calls at once after the raises, want the start's burst, 4", n)
@@ -189,7 +189,7 @@ func TestThrottleRestartsTheRaiseTimer(t *testing.T) {
 	wantRate(t, l, 10) // 1.8 s since start, but 0.9 s since the cut
 	c.advance(100 * time.Millisecond)
 	l.Observe(false)
-	wantRate(t, l, 15)
+	wantRate(t, l, 20)
 
 	// A throttling answer ignored for the halving (within a second of the last) still blocks
 	// a raise for a second.
@@ -206,7 +206,7 @@ func TestThrottleRestartsTheRaiseTimer(t *testing.T) {
 	wantRate(t, l, 10)
 	c.advance(300 * time.Millisecond)
 	l.Observe(false)
-	wantRate(t, l, 15)
+	wantRate(t, l, 20)
 }
 
 func TestUnlimited(t *testing.T) {
