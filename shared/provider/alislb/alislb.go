@@ -14,13 +14,13 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
-	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/pace"
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alipop"
 	"github.com/certrotate/certrotate/shared/retry"
 )
 
@@ -197,8 +197,8 @@ func (p *Provider) call(ctx context.Context, r *region, action string, fn func(*
 			return fmt.Errorf("rate limit (%.4g calls/s): %w", p.limiter.Rate(), context.DeadlineExceeded)
 		}
 		err := p.attempt(ctx, r, &c, fn)
-		if answered(err) {
-			p.limiter.Observe(throttled(err))
+		if alipop.Answered(err) {
+			p.limiter.Observe(alipop.Throttled(err))
 		}
 		return err
 	})
@@ -219,25 +219,6 @@ func (p *Provider) attempt(ctx context.Context, r *region, c **slb.Client, fn fu
 	}
 	client := *c
 	return deadline.Call(ctx, client, p.cfg.Timeout, connectTimeout, func() error { return fn(client) })
-}
-
-// answered reports whether an attempt that returned err got an answer from SLB: a success or
-// an error SLB sent, not a timeout or a network failure.
-func answered(err error) bool {
-	var se *sdkerrors.ServerError
-	return err == nil || errors.As(err, &se)
-}
-
-// throttled reports whether err is SLB's answer that the caller is throttled: the Throttling*
-// codes and Rejected.Throttling (CLB and POP common error codes; retryableCodes in errors.go).
-// ServiceUnavailable and the other 5xx are not: they say nothing about the call rate.
-func throttled(err error) bool {
-	var se *sdkerrors.ServerError
-	if !errors.As(err, &se) {
-		return false
-	}
-	code := se.ErrorCode()
-	return strings.HasPrefix(code, "Throttling") || code == "Rejected.Throttling"
 }
 
 // connectTimeout bounds connecting to SLB.

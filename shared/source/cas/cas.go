@@ -17,6 +17,7 @@ import (
 
 	"github.com/certrotate/certrotate/shared/deadline"
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alipop"
 	"github.com/certrotate/certrotate/shared/retry"
 )
 
@@ -100,7 +101,7 @@ func New(cfg Config) (*Client, error) {
 	sdkCfg := sdk.NewConfig().WithScheme(scheme).WithAutoRetry(false).WithTimeout(cfg.Timeout)
 	c, err := sdkcas.NewClientWithOptions(cfg.Region, sdkCfg, cred)
 	if err != nil {
-		return nil, fmt.Errorf("cas: client for %s: %s", cfg.Region, clean(err.Error()))
+		return nil, fmt.Errorf("cas: client for %s: %s", cfg.Region, alipop.SafeMessage(err.Error()))
 	}
 	c.Domain = domain // "" keeps the SDK's endpoint for the region
 	return &Client{retry: cfg.Retry, timeout: cfg.Timeout, region: cfg.Region, turn: make(chan struct{}, 1), sdk: c}, nil
@@ -136,7 +137,7 @@ func (c *Client) Fetch(ctx context.Context, id int64) (certificate, privateKey [
 		return nil, nil, "", provider.Permanent(fmt.Errorf("cas: certificate id %d: must be a positive integer", id))
 	}
 	var resp *sdkcas.GetUserCertificateDetailResponse
-	err = retry.Do(ctx, c.retry, retryable, func() error {
+	err = retry.Do(ctx, c.retry, alipop.Retryable, func() error {
 		req := sdkcas.CreateGetUserCertificateDetailRequest()
 		req.CertId = requests.NewInteger64(id)
 		req.CertFilter = requests.NewBoolean(false)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alipop"
 	"github.com/certrotate/certrotate/shared/retry"
 )
 
@@ -40,7 +41,7 @@ var inUseCodes = map[string]bool{"CertificateInUse": true, "ResourceInUse": true
 
 // retried runs one CAS call with retries, each attempt bounded by ctx (call).
 func (c *Client) retried(ctx context.Context, fn func(*sdkcas.Client) error) error {
-	return retry.Do(ctx, c.retry, retryable, func() error { return c.call(ctx, fn) })
+	return retry.Do(ctx, c.retry, alipop.Retryable, func() error { return c.call(ctx, fn) })
 }
 
 // Upload stores certificatePEM (leaf first) and privateKeyPEM under name and returns the CAS id.
