@@ -1,4 +1,4 @@
 package alialb
 
 // Rate is the provider's current call rate, for tests.
-func Rate(p *Provider) float64 { return p.api.limiter.Rate() }
+func Rate(p *Provider) float64 { return p.api.Rate() }

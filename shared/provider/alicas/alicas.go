@@ -1,7 +1,9 @@
 // Package alicas is what the Alibaba ALB and NLB providers share: certificates uploaded once to
 // Certificate Management Service (CAS) and bound by "<CertId>-<cas region>", default and
 // additional certificates of TLS listeners, asynchronous writes waited out one at a time per
-// listener. Each product's package implements API over its own SDK; this package imports none.
+// listener. Each product's package implements API over its own SDK client on a Caller, which
+// holds the call plumbing both share (pooled clients, rate limit, retries, error wrapping) over
+// the SDK core; this package imports no product's SDK.
 package alicas
 
 import (
@@ -25,6 +27,7 @@ import (
 type Listener struct {
 	ID, LoadBalancerID, Protocol string
 	Port                         int
+	Status                       string // Running once a write is applied
 }
 
 // Cert is a server certificate on a listener, as ListListenerCertificates shows it.
@@ -68,8 +71,9 @@ type API interface {
 	// Write starts op on a listener with certificate certID and returns the job id. token is the
 	// ClientToken, the same for every retry of one write.
 	Write(ctx context.Context, region, listenerID string, op Op, certID, token string) (jobID string, err error)
-	// Settled reports whether job is done and the listener is running again.
-	Settled(ctx context.Context, region, listenerID, jobID string) (bool, error)
+	// Job reports whether a write's job succeeded; a failed job is a provider.Permanent error
+	// with what the product says of it.
+	Job(ctx context.Context, region, listenerID, jobID string) (done bool, err error)
 }
 
 // Config configures a Provider.
@@ -377,7 +381,7 @@ func (p *Provider) write(ctx context.Context, region, listener string, op Op, ce
 	}
 	wait = p.cfg.Poll
 	for {
-		done, err := p.cfg.API.Settled(ctx, region, listener, job)
+		done, err := p.settled(ctx, region, listener, job)
 		if err != nil {
 			return err
 		}
@@ -388,6 +392,21 @@ func (p *Provider) write(ctx context.Context, region, listener string, op Op, ce
 			return err
 		}
 	}
+}
+
+// settled reports whether a write is done: its job (if any) succeeded and the listener is
+// Running again.
+func (p *Provider) settled(ctx context.Context, region, listener, job string) (bool, error) {
+	if job != "" {
+		if done, err := p.cfg.API.Job(ctx, region, listener, job); err != nil || !done {
+			return false, err
+		}
+	}
+	l, err := p.cfg.API.Listener(ctx, region, listener)
+	if err != nil {
+		return false, err
+	}
+	return strings.EqualFold(l.Status, "Running"), nil
 }
 
 // applied reports whether op with certID is already in effect (or being applied) on list.
