@@ -26,7 +26,7 @@ import (
 func setup(t *testing.T) (*fakecloud.Cloud, string, *alialb.Provider) {
 	t.Helper()
 	c, url := fakecloud.Start(t)
-	return c, url, mustNew(t, testConfig(url))
+	return c, url, product.MustOpen(t, alicastest.Config(url)).(*alialb.Provider)
 }
 
 func discoverOne(t *testing.T, p provider.Provider, tg provider.Target) provider.Slot {

@@ -1,19 +1,24 @@
 // Package alicastest adapts the ALB and NLB providers and their emulators to the shared
-// conformance suite and gives their tests seeded listeners.
+// conformance suite, runs the tests both pass alike, and gives their tests seeded listeners.
 package alicastest
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/certs/certstest"
 	"github.com/certrotate/certrotate/shared/fakecloud"
+	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 	"github.com/certrotate/certrotate/shared/fakecloud/lbcerts"
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/provider/alicas"
 	"github.com/certrotate/certrotate/shared/provider/providertest"
+	"github.com/certrotate/certrotate/shared/retry"
 )
 
 // Region is the load balancer region of the tests; CASRegion the CAS region.
@@ -33,7 +38,67 @@ type Product struct {
 	Read       string // a read action of Discover
 	Bind       string // the default-certificate write
 	Associate  string // the additional-certificate write
-	New        func(t *testing.T, e *providertest.Env, o providertest.Options) provider.Provider
+	// Open is the product's New; Rate its provider's current call rate; DefaultQPS and
+	// DefaultQPSMax its default rate and ceiling.
+	Open                      func(alicas.Settings) (provider.Provider, error)
+	Rate                      func(provider.Provider) float64
+	DefaultQPS, DefaultQPSMax float64
+}
+
+// Config is the configuration of the tests against the emulator at url.
+func Config(url string) alicas.Settings {
+	return alicas.Settings{Endpoint: url, CASEndpoint: url, CASRegion: CASRegion,
+		AccessKeyID: fakecore.DefaultAccessKeyID, AccessKeySecret: fakecore.DefaultAccessKeySecret,
+		Deployment: "test", Timeout: 10 * time.Second, Poll: 20 * time.Millisecond,
+		Retry: retry.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond}}
+}
+
+// MustOpen opens the product's provider with cfg.
+func (p Product) MustOpen(t testing.TB, cfg alicas.Settings) provider.Provider {
+	t.Helper()
+	pr, err := p.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr
+}
+
+// New is the provider the conformance suite runs against.
+func (p Product) New(t *testing.T, e *providertest.Env, o providertest.Options) provider.Provider {
+	cfg := Config(e.URL)
+	if o.WrongSecret {
+		cfg.AccessKeySecret = "wrong"
+	}
+	return p.MustOpen(t, cfg)
+}
+
+// TestThrottlingHalvesTheRate: the emulator answers one call with the throttling error
+// (400 Throttling.User); the call is retried and passes, and the provider's rate is halved. A
+// 5xx is retried too but leaves the rate alone.
+func (p Product) TestThrottlingHalvesTheRate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault fakecore.FaultKind
+		want  float64
+	}{
+		{"throttled", fakecore.Throttle, p.DefaultQPS / 2},
+		{"server error", fakecore.ServerError, p.DefaultQPS},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, url := fakecloud.Start(t)
+			cfg := Config(url)
+			cfg.QPS, cfg.QPSMax = p.DefaultQPS, p.DefaultQPSMax
+			pr := p.MustOpen(t, cfg)
+			lsn := p.Listener(t, c, 1, AddCAS(t, c, "old", Bundle(t, "example.com")))
+			c.Faults().FailNext(p.Read, tc.fault, 1)
+			if _, err := pr.Discover(context.Background(), provider.Target{Name: "t", Provider: p.Provider, Region: Region, ListenerID: lsn}); err != nil {
+				t.Fatal(err)
+			}
+			if r := p.Rate(pr); r != tc.want {
+				t.Fatalf("rate %v after the %s answer, want %v", r, tc.name, tc.want)
+			}
+		})
+	}
 }
 
 // AddCAS stores b in the emulated CAS under name and returns the id listeners bind.
