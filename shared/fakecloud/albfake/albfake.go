@@ -5,12 +5,9 @@
 package albfake
 
 import (
-	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
@@ -29,9 +26,7 @@ type Service struct {
 	now     func() time.Time
 	gateway *popgateway.Gateway
 	store   *lbcerts.Store
-
-	mu     sync.Mutex
-	tokens map[string]string // ClientToken + action + listener → JobId, for idempotent retries
+	writes  lbcerts.Writes
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -41,7 +36,8 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{now: now, tokens: map[string]string{}}
+	s := &Service{now: now}
+	s.writes = lbcerts.Writes{Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{job, requestID} }}
 	// ALB listeners that terminate TLS: HTTPS and QUIC
 	// (https://www.alibabacloud.com/help/en/slb/application-load-balancer/developer-reference/api-alb-2020-06-16-updatelistenerattribute).
 	s.store = lbcerts.New(lbcerts.Config{TLS: []string{"HTTPS", "QUIC"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now})
@@ -98,25 +94,10 @@ var (
 	}
 )
 
-func apiError(err error) *APIError {
-	switch {
-	case errors.Is(err, lbcerts.ErrListenerNotFound):
-		return errListenerNotFound()
-	case errors.Is(err, lbcerts.ErrBusy):
-		return errBusy()
-	case errors.Is(err, lbcerts.ErrUnknownCert):
-		return errCertNotFound()
-	case errors.Is(err, lbcerts.ErrQuota):
-		return errQuota()
-	case errors.Is(err, lbcerts.ErrAlreadyAssociated):
-		return errAlready()
-	case errors.Is(err, lbcerts.ErrNotAssociated):
-		return errNotAssociated()
-	case errors.Is(err, lbcerts.ErrProtocol):
-		return errProtocol()
-	}
-	return popgateway.InvalidParameter(err.Error())
-}
+var catalogue = lbcerts.Errors{ListenerNotFound: errListenerNotFound, Busy: errBusy, CertNotFound: errCertNotFound,
+	Quota: errQuota, AlreadyAssociated: errAlready, NotAssociated: errNotAssociated, Protocol: errProtocol}
+
+func apiError(err error) *APIError { return catalogue.Answer(err) }
 
 // --- answers: field names of the SDK structs in services/alb -------------------------------
 
@@ -154,60 +135,8 @@ type jobJSON struct {
 	Status       string
 }
 
-func dryRun(r *popgateway.Request) (bool, *APIError) {
-	v := r.Get("DryRun")
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, popgateway.InvalidParameter("The specified parameter DryRun is not valid.")
-	}
-	return b, nil
-}
-
-// errDryRun answers a DryRun that passed every check. [doc: POP DryRun convention,
-// "DryRunOperation" with 400, as ALB's API reference describes DryRun]
-func errDryRun() *APIError {
-	return popgateway.NewError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
-}
-
-// maxResults reads MaxResults (1–100; default 20) and NextToken (an offset in this emulator).
-func page(r *popgateway.Request) (offset, size int, e *APIError) {
-	size = 20
-	if n, ok, e := r.Int("MaxResults"); e != nil || ok && (n < 1 || n > 100) {
-		return 0, 0, popgateway.InvalidParameter("The specified parameter MaxResults is not valid.")
-	} else if ok {
-		size = int(n)
-	}
-	if t := r.Get("NextToken"); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 {
-			return 0, 0, popgateway.InvalidParameter("The specified parameter NextToken is not valid.")
-		}
-		offset = n
-	}
-	return offset, size, nil
-}
-
-func window[T any](all []T, offset, size int) ([]T, string) {
-	if offset > len(all) {
-		offset = len(all)
-	}
-	end := min(offset+size, len(all))
-	next := ""
-	if end < len(all) {
-		next = strconv.Itoa(end)
-	}
-	out := all[offset:end]
-	if out == nil {
-		out = []T{}
-	}
-	return out, next
-}
-
 func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
-	offset, size, e := page(r)
+	offset, size, e := lbcerts.Page(r)
 	if e != nil {
 		return nil, e
 	}
@@ -215,7 +144,7 @@ func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
 	for _, l := range s.store.List(r.Region, r.Repeated("LoadBalancerIds", ""), r.Repeated("ListenerIds", ""), r.Get("ListenerProtocol")) {
 		all = append(all, listenerJSON{ListenerId: l.ID, ListenerPort: l.Port, ListenerProtocol: l.Protocol, ListenerStatus: l.Status, LoadBalancerId: l.LoadBalancerID})
 	}
-	items, next := window(all, offset, size)
+	items, next := lbcerts.Window(all, offset, size)
 	return struct {
 		MaxResults int
 		NextToken  string
@@ -254,7 +183,7 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 	if typ != "" && typ != "Server" && typ != "Ca" {
 		return nil, popgateway.InvalidParameter("The specified parameter CertificateType is not valid.")
 	}
-	offset, size, e := page(r)
+	offset, size, e := lbcerts.Page(r)
 	if e != nil {
 		return nil, e
 	}
@@ -275,7 +204,7 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 	if len(filter) > 0 {
 		all = slices.DeleteFunc(all, func(c certModelJSON) bool { return !slices.Contains(filter, c.CertificateId) })
 	}
-	items, next := window(all, offset, size)
+	items, next := lbcerts.Window(all, offset, size)
 	return struct {
 		MaxResults   int
 		NextToken    string
@@ -322,38 +251,6 @@ type jobAnswer struct {
 	RequestId string
 }
 
-// write runs one asynchronous write once per ClientToken: a retry with the token of a write
-// that succeeded answers that write's job (the POP ClientToken idempotence convention).
-func (s *Service) write(r *popgateway.Request, action string, do func(dry bool) (string, error)) (any, *APIError) {
-	dry, e := dryRun(r)
-	if e != nil {
-		return nil, e
-	}
-	tokenKey := ""
-	if t := r.Get("ClientToken"); t != "" && !dry {
-		tokenKey = t + "\x00" + action + "\x00" + r.Get("ListenerId")
-		s.mu.Lock()
-		job, seen := s.tokens[tokenKey]
-		s.mu.Unlock()
-		if seen {
-			return jobAnswer{job, r.RequestID}, nil
-		}
-	}
-	job, err := do(dry)
-	if err != nil {
-		return nil, apiError(err)
-	}
-	if dry {
-		return nil, errDryRun()
-	}
-	if tokenKey != "" {
-		s.mu.Lock()
-		s.tokens[tokenKey] = job
-		s.mu.Unlock()
-	}
-	return jobAnswer{job, r.RequestID}, nil
-}
-
 // updateListenerAttribute replaces the default certificate: Certificates holds exactly one
 // (https://www.alibabacloud.com/help/en/doc-detail/214356.html). Other attributes are not modelled
 // and refused. [guess, stricter]
@@ -368,7 +265,7 @@ func (s *Service) updateListenerAttribute(r *popgateway.Request) (any, *APIError
 	if len(ids) != 1 || ids[0] == "" {
 		return nil, popgateway.InvalidParameter("The specified parameter Certificates is not valid: exactly one default certificate.")
 	}
-	return s.write(r, "UpdateListenerAttribute", func(dry bool) (string, error) {
+	return s.writes.Run(r, "UpdateListenerAttribute", func(dry bool) (string, error) {
 		return s.store.SetDefault(r.Region, r.Get("ListenerId"), ids[0], "UpdateListenerAttribute", dry)
 	})
 }
@@ -387,7 +284,7 @@ func (s *Service) associate(r *popgateway.Request) (any, *APIError) {
 		return nil, e
 	}
 	const api = "AssociateAdditionalCertificatesWithListener"
-	return s.write(r, api, func(dry bool) (string, error) {
+	return s.writes.Run(r, api, func(dry bool) (string, error) {
 		return s.store.Associate(r.Region, r.Get("ListenerId"), ids, api, dry)
 	})
 }
@@ -398,7 +295,7 @@ func (s *Service) dissociate(r *popgateway.Request) (any, *APIError) {
 		return nil, e
 	}
 	const api = "DissociateAdditionalCertificatesFromListener"
-	return s.write(r, api, func(dry bool) (string, error) {
+	return s.writes.Run(r, api, func(dry bool) (string, error) {
 		return s.store.Dissociate(r.Region, r.Get("ListenerId"), ids, api, dry)
 	})
 }

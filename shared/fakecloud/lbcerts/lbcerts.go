@@ -1,7 +1,9 @@
 // Package lbcerts is the listener-certificate state that the emulated Alibaba ALB and NLB share:
 // listeners with a default certificate and additional (SNI) certificates taken from CAS by id
 // "<CertId>-<cas region>", written asynchronously (fakecore.Jobs), within a per-listener quota.
-// albfake and nlbfake map their own parameters, answers and error codes onto it.
+// It also holds the API conventions both follow (paging, ClientToken idempotent writes, DryRun,
+// answering the state's errors from a product's catalogue); albfake and nlbfake map their own
+// parameters, answers and error codes onto it.
 package lbcerts
 
 import (
@@ -210,9 +212,10 @@ func (s *Store) writable(region, id string, now time.Time) (*Listener, error) {
 	return l, nil
 }
 
-// SetDefault replaces the default certificate of listener id; the change takes effect when the
-// returned job finishes. dryRun checks everything and changes nothing.
-func (s *Store) SetDefault(region, id, certID, api string, dryRun bool) (string, error) {
+// write runs one asynchronous write on listener id, under the lock: check refuses it (and
+// nothing changes), start shows it at once, finish applies it when the job is done. dryRun
+// checks everything and changes nothing.
+func (s *Store) write(region, id, api string, dryRun bool, check func(*Listener) error, start, finish func(*Listener)) (string, error) {
 	now := s.cfg.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -220,78 +223,78 @@ func (s *Store) SetDefault(region, id, certID, api string, dryRun bool) (string,
 	if err != nil {
 		return "", err
 	}
-	if !s.known(certID) {
-		return "", ErrUnknownCert
+	if err := check(l); err != nil {
+		return "", err
 	}
 	if dryRun {
 		return "", nil
 	}
-	return s.cfg.Jobs.Start(key(region, id), api, now, func() { l.Default = certID }), nil
+	start(l)
+	return s.cfg.Jobs.Start(key(region, id), api, now, func() { finish(l) }), nil
+}
+
+// has reports whether certID is an additional certificate of l.
+func (l *Listener) has(certID string) bool {
+	return slices.ContainsFunc(l.Additional, func(a Cert) bool { return a.ID == certID })
+}
+
+// mark sets the status of the additional certificates certIDs.
+func (l *Listener) mark(certIDs []string, status string) {
+	for i := range l.Additional {
+		if slices.Contains(certIDs, l.Additional[i].ID) {
+			l.Additional[i].Status = status
+		}
+	}
+}
+
+// SetDefault replaces the default certificate of listener id; the change takes effect when the
+// returned job finishes. dryRun checks everything and changes nothing.
+func (s *Store) SetDefault(region, id, certID, api string, dryRun bool) (string, error) {
+	return s.write(region, id, api, dryRun, func(*Listener) error {
+		if !s.known(certID) {
+			return ErrUnknownCert
+		}
+		return nil
+	}, func(*Listener) {}, func(l *Listener) { l.Default = certID })
 }
 
 // Associate adds additional certificates to listener id, Associating until the job finishes.
 func (s *Store) Associate(region, id string, certIDs []string, api string, dryRun bool) (string, error) {
-	now := s.cfg.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l, err := s.writable(region, id, now)
-	if err != nil {
-		return "", err
-	}
-	for i, c := range certIDs {
-		switch {
-		case !s.known(c):
-			return "", ErrUnknownCert
-		case slices.ContainsFunc(l.Additional, func(a Cert) bool { return a.ID == c }) || slices.Contains(certIDs[:i], c):
-			// [guess, stricter: the documents do not say whether an associated certificate may be
-			// associated again; refusing it keeps a client from counting on it]
-			return "", ErrAlreadyAssociated
-		}
-	}
-	if len(l.Additional)+len(certIDs) > s.cfg.Quota {
-		return "", ErrQuota
-	}
-	if dryRun {
-		return "", nil
-	}
-	for _, c := range certIDs {
-		l.Additional = append(l.Additional, Cert{ID: c, Status: Associating})
-	}
-	return s.cfg.Jobs.Start(key(region, id), api, now, func() {
-		for i := range l.Additional {
-			if slices.Contains(certIDs, l.Additional[i].ID) {
-				l.Additional[i].Status = Associated
+	return s.write(region, id, api, dryRun, func(l *Listener) error {
+		for i, c := range certIDs {
+			switch {
+			case !s.known(c):
+				return ErrUnknownCert
+			case l.has(c) || slices.Contains(certIDs[:i], c):
+				// [guess, stricter: the documents do not say whether an associated certificate may be
+				// associated again; refusing it keeps a client from counting on it]
+				return ErrAlreadyAssociated
 			}
 		}
-	}), nil
+		if len(l.Additional)+len(certIDs) > s.cfg.Quota {
+			return ErrQuota
+		}
+		return nil
+	}, func(l *Listener) {
+		for _, c := range certIDs {
+			l.Additional = append(l.Additional, Cert{ID: c, Status: Associating})
+		}
+	}, func(l *Listener) { l.mark(certIDs, Associated) })
 }
 
 // Dissociate removes additional certificates from listener id, Diassociating until the job
 // finishes. An id not associated is refused, whole. [guess, stricter]
 func (s *Store) Dissociate(region, id string, certIDs []string, api string, dryRun bool) (string, error) {
-	now := s.cfg.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l, err := s.writable(region, id, now)
-	if err != nil {
-		return "", err
-	}
-	for _, c := range certIDs {
-		if !slices.ContainsFunc(l.Additional, func(a Cert) bool { return a.ID == c }) {
-			return "", ErrNotAssociated
+	return s.write(region, id, api, dryRun, func(l *Listener) error {
+		for _, c := range certIDs {
+			if !l.has(c) {
+				return ErrNotAssociated
+			}
 		}
-	}
-	if dryRun {
-		return "", nil
-	}
-	for i := range l.Additional {
-		if slices.Contains(certIDs, l.Additional[i].ID) {
-			l.Additional[i].Status = Dissociating
-		}
-	}
-	return s.cfg.Jobs.Start(key(region, id), api, now, func() {
+		return nil
+	}, func(l *Listener) { l.mark(certIDs, Dissociating) }, func(l *Listener) {
 		l.Additional = slices.DeleteFunc(l.Additional, func(a Cert) bool { return slices.Contains(certIDs, a.ID) })
-	}), nil
+	})
 }
 
 // Uses reports whether some listener serves (or is being given) the bare CAS id, as default or

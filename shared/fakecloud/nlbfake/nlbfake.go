@@ -5,11 +5,8 @@
 package nlbfake
 
 import (
-	"errors"
 	"net/http"
 	"slices"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
@@ -28,9 +25,7 @@ type Service struct {
 	now     func() time.Time
 	gateway *popgateway.Gateway
 	store   *lbcerts.Store
-
-	mu     sync.Mutex
-	tokens map[string]string
+	writes  lbcerts.Writes
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -40,7 +35,8 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{now: now, tokens: map[string]string{}}
+	s := &Service{now: now}
+	s.writes = lbcerts.Writes{Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{requestID, true, job} }}
 	// Only TCPSSL listeners take certificates
 	// (https://help.aliyun.com/zh/slb/api-updatelistenerattribute-nlb: CertificateIds "仅 TCPSSL").
 	s.store = lbcerts.New(lbcerts.Config{TLS: []string{"TCPSSL"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now})
@@ -111,25 +107,10 @@ var (
 	}
 )
 
-func apiError(err error) *APIError {
-	switch {
-	case errors.Is(err, lbcerts.ErrListenerNotFound):
-		return errListenerNotFound()
-	case errors.Is(err, lbcerts.ErrBusy):
-		return errBusy()
-	case errors.Is(err, lbcerts.ErrUnknownCert):
-		return errCertNotFound()
-	case errors.Is(err, lbcerts.ErrQuota):
-		return errQuota()
-	case errors.Is(err, lbcerts.ErrAlreadyAssociated):
-		return errAlready()
-	case errors.Is(err, lbcerts.ErrNotAssociated):
-		return errNotAssociated()
-	case errors.Is(err, lbcerts.ErrProtocol):
-		return errProtocol()
-	}
-	return popgateway.InvalidParameter(err.Error())
-}
+var catalogue = lbcerts.Errors{ListenerNotFound: errListenerNotFound, Busy: errBusy, CertNotFound: errCertNotFound,
+	Quota: errQuota, AlreadyAssociated: errAlready, NotAssociated: errNotAssociated, Protocol: errProtocol}
+
+func apiError(err error) *APIError { return catalogue.Answer(err) }
 
 // --- answers: field names of the SDK structs in services/nlb -------------------------------
 
@@ -150,37 +131,6 @@ type certJSON struct {
 	CertificateType string
 }
 
-func page(r *popgateway.Request) (offset, size int, e *APIError) {
-	size = 20
-	if n, ok, e := r.Int("MaxResults"); e != nil || ok && (n < 1 || n > 100) {
-		return 0, 0, popgateway.InvalidParameter("The specified parameter MaxResults is not valid.")
-	} else if ok {
-		size = int(n)
-	}
-	if t := r.Get("NextToken"); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 {
-			return 0, 0, popgateway.InvalidParameter("The specified parameter NextToken is not valid.")
-		}
-		offset = n
-	}
-	return offset, size, nil
-}
-
-func window[T any](all []T, offset, size int) ([]T, string) {
-	offset = min(offset, len(all))
-	end := min(offset+size, len(all))
-	next := ""
-	if end < len(all) {
-		next = strconv.Itoa(end)
-	}
-	out := all[offset:end]
-	if out == nil {
-		out = []T{}
-	}
-	return out, next
-}
-
 func defaults(l lbcerts.View) []string {
 	if l.Default == "" {
 		return []string{}
@@ -189,7 +139,7 @@ func defaults(l lbcerts.View) []string {
 }
 
 func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
-	offset, size, e := page(r)
+	offset, size, e := lbcerts.Page(r)
 	if e != nil {
 		return nil, e
 	}
@@ -198,7 +148,7 @@ func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
 		all = append(all, listenerJSON{LoadBalancerId: l.LoadBalancerID, ListenerId: l.ID, ListenerProtocol: l.Protocol,
 			ListenerPort: l.Port, ListenerStatus: l.Status, RegionId: l.Region, CertificateIds: defaults(l)})
 	}
-	items, next := window(all, offset, size)
+	items, next := lbcerts.Window(all, offset, size)
 	return struct {
 		RequestId  string
 		Success    bool
@@ -234,7 +184,7 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 	if typ != "" && typ != "Server" && typ != "Ca" {
 		return nil, popgateway.InvalidParameter("The specified parameter CertType is not valid.")
 	}
-	offset, size, e := page(r)
+	offset, size, e := lbcerts.Page(r)
 	if e != nil {
 		return nil, e
 	}
@@ -251,7 +201,7 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 			all = append(all, certJSON{CertificateId: a.ID, Status: a.Status, CertificateType: "Server"})
 		}
 	}
-	items, next := window(all, offset, size)
+	items, next := lbcerts.Window(all, offset, size)
 	ids := []string{}
 	for _, c := range items {
 		ids = append(ids, c.CertificateId)
@@ -291,39 +241,6 @@ type jobAnswer struct {
 	JobId     string
 }
 
-func (s *Service) write(r *popgateway.Request, action string, do func(dry bool) (string, error)) (any, *APIError) {
-	dry := false
-	if v := r.Get("DryRun"); v != "" {
-		var err error
-		if dry, err = strconv.ParseBool(v); err != nil {
-			return nil, popgateway.InvalidParameter("The specified parameter DryRun is not valid.")
-		}
-	}
-	tokenKey := ""
-	if t := r.Get("ClientToken"); t != "" && !dry {
-		tokenKey = t + "\x00" + action + "\x00" + r.Get("ListenerId")
-		s.mu.Lock()
-		job, seen := s.tokens[tokenKey]
-		s.mu.Unlock()
-		if seen {
-			return jobAnswer{r.RequestID, true, job}, nil
-		}
-	}
-	job, err := do(dry)
-	if err != nil {
-		return nil, apiError(err)
-	}
-	if dry {
-		return nil, popgateway.NewError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
-	}
-	if tokenKey != "" {
-		s.mu.Lock()
-		s.tokens[tokenKey] = job
-		s.mu.Unlock()
-	}
-	return jobAnswer{r.RequestID, true, job}, nil
-}
-
 // updateListenerAttribute replaces the default certificate: "目前仅支持添加 1 个服务器证书"
 // (https://help.aliyun.com/zh/slb/api-updatelistenerattribute-nlb). Other attributes are not
 // modelled and refused. [guess, stricter]
@@ -339,7 +256,7 @@ func (s *Service) updateListenerAttribute(r *popgateway.Request) (any, *APIError
 		return nil, popgateway.InvalidParameter("The specified parameter CertificateIds is not valid: exactly one server certificate.")
 	}
 	const api = "UpdateListenerAttribute"
-	return s.write(r, api, func(dry bool) (string, error) {
+	return s.writes.Run(r, api, func(dry bool) (string, error) {
 		return s.store.SetDefault(r.Region, r.Get("ListenerId"), ids[0], api, dry)
 	})
 }
@@ -365,7 +282,7 @@ func (s *Service) associate(r *popgateway.Request) (any, *APIError) {
 		return nil, e
 	}
 	const api = "AssociateAdditionalCertificatesWithListener"
-	return s.write(r, api, func(dry bool) (string, error) {
+	return s.writes.Run(r, api, func(dry bool) (string, error) {
 		return s.store.Associate(r.Region, r.Get("ListenerId"), ids, api, dry)
 	})
 }
@@ -376,7 +293,7 @@ func (s *Service) disassociate(r *popgateway.Request) (any, *APIError) {
 		return nil, e
 	}
 	const api = "DisassociateAdditionalCertificatesWithListener"
-	return s.write(r, api, func(dry bool) (string, error) {
+	return s.writes.Run(r, api, func(dry bool) (string, error) {
 		return s.store.Dissociate(r.Region, r.Get("ListenerId"), ids, api, dry)
 	})
 }

@@ -1,0 +1,121 @@
+package lbcerts
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/certrotate/certrotate/shared/fakecloud/popgateway"
+)
+
+// Errors is one product's error catalogue: the answer for each error of the state.
+type Errors struct {
+	ListenerNotFound, Busy, CertNotFound, Quota, AlreadyAssociated, NotAssociated, Protocol func() *popgateway.APIError
+}
+
+// Answer is the product's answer for err of the state; anything else is an InvalidParameter.
+func (e Errors) Answer(err error) *popgateway.APIError {
+	switch {
+	case errors.Is(err, ErrListenerNotFound):
+		return e.ListenerNotFound()
+	case errors.Is(err, ErrBusy):
+		return e.Busy()
+	case errors.Is(err, ErrUnknownCert):
+		return e.CertNotFound()
+	case errors.Is(err, ErrQuota):
+		return e.Quota()
+	case errors.Is(err, ErrAlreadyAssociated):
+		return e.AlreadyAssociated()
+	case errors.Is(err, ErrNotAssociated):
+		return e.NotAssociated()
+	case errors.Is(err, ErrProtocol):
+		return e.Protocol()
+	}
+	return popgateway.InvalidParameter(err.Error())
+}
+
+// Page reads MaxResults (1–100; default 20) and NextToken (an offset in this emulator) of a
+// list call.
+func Page(r *popgateway.Request) (offset, size int, e *popgateway.APIError) {
+	size = 20
+	if n, ok, e := r.Int("MaxResults"); e != nil || ok && (n < 1 || n > 100) {
+		return 0, 0, popgateway.InvalidParameter("The specified parameter MaxResults is not valid.")
+	} else if ok {
+		size = int(n)
+	}
+	if t := r.Get("NextToken"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 {
+			return 0, 0, popgateway.InvalidParameter("The specified parameter NextToken is not valid.")
+		}
+		offset = n
+	}
+	return offset, size, nil
+}
+
+// Window is the page of all at offset, size long, and the NextToken after it ("" on the last).
+func Window[T any](all []T, offset, size int) ([]T, string) {
+	offset = min(offset, len(all))
+	end := min(offset+size, len(all))
+	next := ""
+	if end < len(all) {
+		next = strconv.Itoa(end)
+	}
+	out := all[offset:end]
+	if out == nil {
+		out = []T{}
+	}
+	return out, next
+}
+
+// Writes runs a product's asynchronous writes once per ClientToken: a retry with the token of a
+// write that succeeded answers that write's job (the POP ClientToken idempotence convention).
+type Writes struct {
+	Errors Errors
+	// Answer is the product's answer to a write that started job.
+	Answer func(requestID, job string) any
+
+	mu     sync.Mutex
+	tokens map[string]string // ClientToken + action + listener → JobId
+}
+
+// Run answers write call r of action: do checks (and, unless dry, starts) the write and
+// returns its job. DryRun answers DryRunOperation once every check passed.
+func (w *Writes) Run(r *popgateway.Request, action string, do func(dry bool) (string, error)) (any, *popgateway.APIError) {
+	dry := false
+	if v := r.Get("DryRun"); v != "" {
+		var err error
+		if dry, err = strconv.ParseBool(v); err != nil {
+			return nil, popgateway.InvalidParameter("The specified parameter DryRun is not valid.")
+		}
+	}
+	tokenKey := ""
+	if t := r.Get("ClientToken"); t != "" && !dry {
+		tokenKey = t + "\x00" + action + "\x00" + r.Get("ListenerId")
+		w.mu.Lock()
+		job, seen := w.tokens[tokenKey]
+		w.mu.Unlock()
+		if seen {
+			return w.Answer(r.RequestID, job), nil
+		}
+	}
+	job, err := do(dry)
+	if err != nil {
+		return nil, w.Errors.Answer(err)
+	}
+	if dry {
+		// [doc: POP DryRun convention, "DryRunOperation" with 400, as ALB's API reference
+		// describes DryRun]
+		return nil, popgateway.NewError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
+	}
+	if tokenKey != "" {
+		w.mu.Lock()
+		if w.tokens == nil {
+			w.tokens = map[string]string{}
+		}
+		w.tokens[tokenKey] = job
+		w.mu.Unlock()
+	}
+	return w.Answer(r.RequestID, job), nil
+}
