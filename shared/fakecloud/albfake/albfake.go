@@ -37,10 +37,10 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 		now = time.Now
 	}
 	s := &Service{now: now}
-	s.writes = lbcerts.Writes{Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{job, requestID} }}
 	// ALB listeners that terminate TLS: HTTPS and QUIC
 	// (https://www.alibabacloud.com/help/en/slb/application-load-balancer/developer-reference/api-alb-2020-06-16-updatelistenerattribute).
 	s.store = lbcerts.New(lbcerts.Config{TLS: []string{"HTTPS", "QUIC"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now})
+	s.writes = lbcerts.Writes{Store: s.store, Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{job, requestID} }}
 	s.gateway = popgateway.New(popgateway.Config{
 		Service: "alb", Product: "Alb", HostID: "alb.aliyuncs.com", Version: Version, RegionRequired: true, Seed: 20200616,
 		Keys: keys, Log: log, Faults: faults, Now: now,
@@ -265,9 +265,7 @@ func (s *Service) updateListenerAttribute(r *popgateway.Request) (any, *APIError
 	if len(ids) != 1 || ids[0] == "" {
 		return nil, popgateway.InvalidParameter("The specified parameter Certificates is not valid: exactly one default certificate.")
 	}
-	return s.writes.Run(r, "UpdateListenerAttribute", func(dry bool) (string, error) {
-		return s.store.SetDefault(r.Region, r.Get("ListenerId"), ids[0], "UpdateListenerAttribute", dry)
-	})
+	return s.writes.SetDefault(r, "UpdateListenerAttribute", ids[0])
 }
 
 func certificatesParam(r *popgateway.Request) ([]string, *APIError) {
@@ -283,10 +281,7 @@ func (s *Service) associate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	const api = "AssociateAdditionalCertificatesWithListener"
-	return s.writes.Run(r, api, func(dry bool) (string, error) {
-		return s.store.Associate(r.Region, r.Get("ListenerId"), ids, api, dry)
-	})
+	return s.writes.Associate(r, "AssociateAdditionalCertificatesWithListener", ids)
 }
 
 func (s *Service) dissociate(r *popgateway.Request) (any, *APIError) {
@@ -294,8 +289,5 @@ func (s *Service) dissociate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	const api = "DissociateAdditionalCertificatesFromListener"
-	return s.writes.Run(r, api, func(dry bool) (string, error) {
-		return s.store.Dissociate(r.Region, r.Get("ListenerId"), ids, api, dry)
-	})
+	return s.writes.Dissociate(r, "DissociateAdditionalCertificatesFromListener", ids)
 }

@@ -72,6 +72,7 @@ func Window[T any](all []T, offset, size int) ([]T, string) {
 // Writes runs a product's asynchronous writes once per ClientToken: a retry with the token of a
 // write that succeeded answers that write's job (the POP ClientToken idempotence convention).
 type Writes struct {
+	Store  *Store
 	Errors Errors
 	// Answer is the product's answer to a write that started job.
 	Answer func(requestID, job string) any
@@ -118,4 +119,25 @@ func (w *Writes) Run(r *popgateway.Request, action string, do func(dry bool) (st
 		w.mu.Unlock()
 	}
 	return w.Answer(r.RequestID, job), nil
+}
+
+// SetDefault answers call r of action, which makes certID listener ListenerId's default.
+func (w *Writes) SetDefault(r *popgateway.Request, action, certID string) (any, *popgateway.APIError) {
+	return w.Run(r, action, func(dry bool) (string, error) {
+		return w.Store.SetDefault(r.Region, r.Get("ListenerId"), certID, action, dry)
+	})
+}
+
+// Associate answers call r of action, which associates certIDs with listener ListenerId.
+func (w *Writes) Associate(r *popgateway.Request, action string, certIDs []string) (any, *popgateway.APIError) {
+	return w.Run(r, action, func(dry bool) (string, error) {
+		return w.Store.Associate(r.Region, r.Get("ListenerId"), certIDs, action, dry)
+	})
+}
+
+// Dissociate answers call r of action, which dissociates certIDs from listener ListenerId.
+func (w *Writes) Dissociate(r *popgateway.Request, action string, certIDs []string) (any, *popgateway.APIError) {
+	return w.Run(r, action, func(dry bool) (string, error) {
+		return w.Store.Dissociate(r.Region, r.Get("ListenerId"), certIDs, action, dry)
+	})
 }

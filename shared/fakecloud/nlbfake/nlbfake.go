@@ -36,10 +36,10 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 		now = time.Now
 	}
 	s := &Service{now: now}
-	s.writes = lbcerts.Writes{Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{requestID, true, job} }}
 	// Only TCPSSL listeners take certificates
 	// (https://help.aliyun.com/zh/slb/api-updatelistenerattribute-nlb: CertificateIds "仅 TCPSSL").
 	s.store = lbcerts.New(lbcerts.Config{TLS: []string{"TCPSSL"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now})
+	s.writes = lbcerts.Writes{Store: s.store, Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{requestID, true, job} }}
 	body := func(run func(*popgateway.Request) (any, *APIError)) func(*popgateway.Request) (any, *APIError) {
 		return func(r *popgateway.Request) (any, *APIError) {
 			for k := range r.InQuery {
@@ -255,10 +255,7 @@ func (s *Service) updateListenerAttribute(r *popgateway.Request) (any, *APIError
 	if len(ids) != 1 || ids[0] == "" {
 		return nil, popgateway.InvalidParameter("The specified parameter CertificateIds is not valid: exactly one server certificate.")
 	}
-	const api = "UpdateListenerAttribute"
-	return s.writes.Run(r, api, func(dry bool) (string, error) {
-		return s.store.SetDefault(r.Region, r.Get("ListenerId"), ids[0], api, dry)
-	})
+	return s.writes.SetDefault(r, "UpdateListenerAttribute", ids[0])
 }
 
 func cut(s, prefix string) (string, string, bool) {
@@ -281,10 +278,7 @@ func (s *Service) associate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	const api = "AssociateAdditionalCertificatesWithListener"
-	return s.writes.Run(r, api, func(dry bool) (string, error) {
-		return s.store.Associate(r.Region, r.Get("ListenerId"), ids, api, dry)
-	})
+	return s.writes.Associate(r, "AssociateAdditionalCertificatesWithListener", ids)
 }
 
 func (s *Service) disassociate(r *popgateway.Request) (any, *APIError) {
@@ -292,8 +286,5 @@ func (s *Service) disassociate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	const api = "DisassociateAdditionalCertificatesWithListener"
-	return s.writes.Run(r, api, func(dry bool) (string, error) {
-		return s.store.Dissociate(r.Region, r.Get("ListenerId"), ids, api, dry)
-	})
+	return s.writes.Dissociate(r, "DisassociateAdditionalCertificatesWithListener", ids)
 }
