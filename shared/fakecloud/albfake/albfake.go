@@ -23,10 +23,8 @@ type APIError = popgateway.APIError
 
 // Service is the emulated ALB. It is an http.Handler and safe for concurrent use.
 type Service struct {
-	now     func() time.Time
-	gateway *popgateway.Gateway
-	store   *lbcerts.Store
-	writes  lbcerts.Writes
+	*lbcerts.Service // ServeHTTP, Store, SetJobWindow
+	now              func() time.Time
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -39,9 +37,9 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 	s := &Service{now: now}
 	// ALB listeners that terminate TLS: HTTPS and QUIC
 	// (https://www.alibabacloud.com/help/en/slb/application-load-balancer/developer-reference/api-alb-2020-06-16-updatelistenerattribute).
-	s.store = lbcerts.New(lbcerts.Config{TLS: []string{"HTTPS", "QUIC"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now})
-	s.writes = lbcerts.Writes{Store: s.store, Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{job, requestID} }}
-	s.gateway = popgateway.New(popgateway.Config{
+	s.Service = lbcerts.NewService(lbcerts.Config{TLS: []string{"HTTPS", "QUIC"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now}, catalogue,
+		func(requestID, job string) any { return jobAnswer{job, requestID} })
+	s.Gateway = popgateway.New(popgateway.Config{
 		Service: "alb", Product: "Alb", HostID: "alb.aliyuncs.com", Version: Version, RegionRequired: true, Seed: 20200616,
 		Keys: keys, Log: log, Faults: faults, Now: now,
 	}, map[string]popgateway.Action{
@@ -55,15 +53,6 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 	})
 	return s
 }
-
-// ServeHTTP answers one RPC call.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.gateway.ServeHTTP(w, r) }
-
-// Store returns the listener state, for seeding and assertions.
-func (s *Service) Store() *lbcerts.Store { return s.store }
-
-// SetJobWindow sets how long each asynchronous write takes.
-func (s *Service) SetJobWindow(d time.Duration) { s.store.Jobs().SetWindow(d) }
 
 // Error catalogue. [doc] a vendor, terraform or issue source; [guess] our choice, the stricter one.
 var (
@@ -96,8 +85,6 @@ var (
 
 var catalogue = lbcerts.Errors{ListenerNotFound: errListenerNotFound, Busy: errBusy, CertNotFound: errCertNotFound,
 	Quota: errQuota, AlreadyAssociated: errAlready, NotAssociated: errNotAssociated, Protocol: errProtocol}
-
-func apiError(err error) *APIError { return catalogue.Answer(err) }
 
 // --- answers: field names of the SDK structs in services/alb -------------------------------
 
@@ -141,7 +128,7 @@ func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
 		return nil, e
 	}
 	var all []listenerJSON
-	for _, l := range s.store.List(r.Region, r.Repeated("LoadBalancerIds", ""), r.Repeated("ListenerIds", ""), r.Get("ListenerProtocol")) {
+	for _, l := range s.Store().List(r.Region, r.Repeated("LoadBalancerIds", ""), r.Repeated("ListenerIds", ""), r.Get("ListenerProtocol")) {
 		all = append(all, listenerJSON{ListenerId: l.ID, ListenerPort: l.Port, ListenerProtocol: l.Protocol, ListenerStatus: l.Status, LoadBalancerId: l.LoadBalancerID})
 	}
 	items, next := lbcerts.Window(all, offset, size)
@@ -156,9 +143,9 @@ func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
 
 // getListenerAttribute answers the listener with its status and its default certificate.
 func (s *Service) getListenerAttribute(r *popgateway.Request) (any, *APIError) {
-	l, err := s.store.Get(r.Region, r.Get("ListenerId"))
+	l, err := s.Store().Get(r.Region, r.Get("ListenerId"))
 	if err != nil {
-		return nil, apiError(err)
+		return nil, catalogue.Answer(err)
 	}
 	certsOut := []certJSON{}
 	if l.Default != "" {
@@ -187,9 +174,9 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 	if e != nil {
 		return nil, e
 	}
-	l, err := s.store.Get(r.Region, r.Get("ListenerId"))
+	l, err := s.Store().Get(r.Region, r.Get("ListenerId"))
 	if err != nil {
-		return nil, apiError(err)
+		return nil, catalogue.Answer(err)
 	}
 	filter := r.Repeated("CertificateIds", "")
 	var all []certModelJSON
@@ -225,7 +212,7 @@ func (s *Service) listAsynJobs(r *popgateway.Request) (any, *APIError) {
 	now := s.now()
 	out := []jobJSON{}
 	for _, id := range ids {
-		j, ok := s.store.Job(id)
+		j, ok := s.Store().Job(id)
 		if !ok {
 			continue
 		}
@@ -265,7 +252,7 @@ func (s *Service) updateListenerAttribute(r *popgateway.Request) (any, *APIError
 	if len(ids) != 1 || ids[0] == "" {
 		return nil, popgateway.InvalidParameter("The specified parameter Certificates is not valid: exactly one default certificate.")
 	}
-	return s.writes.SetDefault(r, "UpdateListenerAttribute", ids[0])
+	return s.Service.SetDefault(r, "UpdateListenerAttribute", ids[0])
 }
 
 func certificatesParam(r *popgateway.Request) ([]string, *APIError) {
@@ -281,7 +268,7 @@ func (s *Service) associate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	return s.writes.Associate(r, "AssociateAdditionalCertificatesWithListener", ids)
+	return s.Service.Associate(r, "AssociateAdditionalCertificatesWithListener", ids)
 }
 
 func (s *Service) dissociate(r *popgateway.Request) (any, *APIError) {
@@ -289,5 +276,5 @@ func (s *Service) dissociate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	return s.writes.Dissociate(r, "DissociateAdditionalCertificatesFromListener", ids)
+	return s.Service.Dissociate(r, "DissociateAdditionalCertificatesFromListener", ids)
 }

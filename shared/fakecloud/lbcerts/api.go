@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/certrotate/certrotate/shared/fakecloud/popgateway"
 )
@@ -69,21 +70,39 @@ func Window[T any](all []T, offset, size int) ([]T, string) {
 	return out, next
 }
 
-// Writes runs a product's asynchronous writes once per ClientToken: a retry with the token of a
-// write that succeeded answers that write's job (the POP ClientToken idempotence convention).
-type Writes struct {
-	Store  *Store
-	Errors Errors
-	// Answer is the product's answer to a write that started job.
-	Answer func(requestID, job string) any
+// Service is what an emulated ALB or NLB shares beyond its own actions: the listener state, the
+// POP gateway that serves the actions, and the writes, run once per ClientToken: a retry with
+// the token of a write that succeeded answers that write's job (the POP ClientToken idempotence
+// convention).
+type Service struct {
+	// Gateway serves the product's actions; the product sets it once it has made them.
+	Gateway *popgateway.Gateway
+	store   *Store
+	errors  Errors
+	answer  func(requestID, job string) any // the product's answer to a write that started job
 
 	mu     sync.Mutex
 	tokens map[string]string // ClientToken + action + listener → JobId
 }
 
+// NewService returns a service over a new Store of cfg that answers the state's errors from
+// errs and a write that started a job with answer.
+func NewService(cfg Config, errs Errors, answer func(requestID, job string) any) *Service {
+	return &Service{store: New(cfg), errors: errs, answer: answer, tokens: map[string]string{}}
+}
+
+// ServeHTTP answers one RPC call.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Gateway.ServeHTTP(w, r) }
+
+// Store returns the listener state.
+func (s *Service) Store() *Store { return s.store }
+
+// SetJobWindow sets how long each asynchronous write takes.
+func (s *Service) SetJobWindow(d time.Duration) { s.store.Jobs().SetWindow(d) }
+
 // Run answers write call r of action: do checks (and, unless dry, starts) the write and
 // returns its job. DryRun answers DryRunOperation once every check passed.
-func (w *Writes) Run(r *popgateway.Request, action string, do func(dry bool) (string, error)) (any, *popgateway.APIError) {
+func (s *Service) Run(r *popgateway.Request, action string, do func(dry bool) (string, error)) (any, *popgateway.APIError) {
 	dry := false
 	if v := r.Get("DryRun"); v != "" {
 		var err error
@@ -94,16 +113,16 @@ func (w *Writes) Run(r *popgateway.Request, action string, do func(dry bool) (st
 	tokenKey := ""
 	if t := r.Get("ClientToken"); t != "" && !dry {
 		tokenKey = t + "\x00" + action + "\x00" + r.Get("ListenerId")
-		w.mu.Lock()
-		job, seen := w.tokens[tokenKey]
-		w.mu.Unlock()
+		s.mu.Lock()
+		job, seen := s.tokens[tokenKey]
+		s.mu.Unlock()
 		if seen {
-			return w.Answer(r.RequestID, job), nil
+			return s.answer(r.RequestID, job), nil
 		}
 	}
 	job, err := do(dry)
 	if err != nil {
-		return nil, w.Errors.Answer(err)
+		return nil, s.errors.Answer(err)
 	}
 	if dry {
 		// [doc: POP DryRun convention, "DryRunOperation" with 400, as ALB's API reference
@@ -111,33 +130,30 @@ func (w *Writes) Run(r *popgateway.Request, action string, do func(dry bool) (st
 		return nil, popgateway.NewError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
 	}
 	if tokenKey != "" {
-		w.mu.Lock()
-		if w.tokens == nil {
-			w.tokens = map[string]string{}
-		}
-		w.tokens[tokenKey] = job
-		w.mu.Unlock()
+		s.mu.Lock()
+		s.tokens[tokenKey] = job
+		s.mu.Unlock()
 	}
-	return w.Answer(r.RequestID, job), nil
+	return s.answer(r.RequestID, job), nil
 }
 
 // SetDefault answers call r of action, which makes certID listener ListenerId's default.
-func (w *Writes) SetDefault(r *popgateway.Request, action, certID string) (any, *popgateway.APIError) {
-	return w.Run(r, action, func(dry bool) (string, error) {
-		return w.Store.SetDefault(r.Region, r.Get("ListenerId"), certID, action, dry)
+func (s *Service) SetDefault(r *popgateway.Request, action, certID string) (any, *popgateway.APIError) {
+	return s.Run(r, action, func(dry bool) (string, error) {
+		return s.store.SetDefault(r.Region, r.Get("ListenerId"), certID, action, dry)
 	})
 }
 
 // Associate answers call r of action, which associates certIDs with listener ListenerId.
-func (w *Writes) Associate(r *popgateway.Request, action string, certIDs []string) (any, *popgateway.APIError) {
-	return w.Run(r, action, func(dry bool) (string, error) {
-		return w.Store.Associate(r.Region, r.Get("ListenerId"), certIDs, action, dry)
+func (s *Service) Associate(r *popgateway.Request, action string, certIDs []string) (any, *popgateway.APIError) {
+	return s.Run(r, action, func(dry bool) (string, error) {
+		return s.store.Associate(r.Region, r.Get("ListenerId"), certIDs, action, dry)
 	})
 }
 
 // Dissociate answers call r of action, which dissociates certIDs from listener ListenerId.
-func (w *Writes) Dissociate(r *popgateway.Request, action string, certIDs []string) (any, *popgateway.APIError) {
-	return w.Run(r, action, func(dry bool) (string, error) {
-		return w.Store.Dissociate(r.Region, r.Get("ListenerId"), certIDs, action, dry)
+func (s *Service) Dissociate(r *popgateway.Request, action string, certIDs []string) (any, *popgateway.APIError) {
+	return s.Run(r, action, func(dry bool) (string, error) {
+		return s.store.Dissociate(r.Region, r.Get("ListenerId"), certIDs, action, dry)
 	})
 }

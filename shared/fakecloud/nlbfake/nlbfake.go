@@ -22,10 +22,8 @@ type APIError = popgateway.APIError
 
 // Service is the emulated NLB. It is an http.Handler and safe for concurrent use.
 type Service struct {
-	now     func() time.Time
-	gateway *popgateway.Gateway
-	store   *lbcerts.Store
-	writes  lbcerts.Writes
+	*lbcerts.Service // ServeHTTP, Store, SetJobWindow
+	now              func() time.Time
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -38,8 +36,8 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 	s := &Service{now: now}
 	// Only TCPSSL listeners take certificates
 	// (https://help.aliyun.com/zh/slb/api-updatelistenerattribute-nlb: CertificateIds "仅 TCPSSL").
-	s.store = lbcerts.New(lbcerts.Config{TLS: []string{"TCPSSL"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now})
-	s.writes = lbcerts.Writes{Store: s.store, Errors: catalogue, Answer: func(requestID, job string) any { return jobAnswer{requestID, true, job} }}
+	s.Service = lbcerts.NewService(lbcerts.Config{TLS: []string{"TCPSSL"}, Known: known, Jobs: fakecore.NewJobs(""), Now: now}, catalogue,
+		func(requestID, job string) any { return jobAnswer{requestID, true, job} })
 	body := func(run func(*popgateway.Request) (any, *APIError)) func(*popgateway.Request) (any, *APIError) {
 		return func(r *popgateway.Request) (any, *APIError) {
 			for k := range r.InQuery {
@@ -52,7 +50,7 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 			return run(r)
 		}
 	}
-	s.gateway = popgateway.New(popgateway.Config{
+	s.Gateway = popgateway.New(popgateway.Config{
 		Service: "nlb", Product: "Nlb", HostID: "nlb.aliyuncs.com", Version: Version, RegionRequired: true, Seed: 20220430,
 		Keys: keys, Log: log, Faults: faults, Now: now,
 	}, map[string]popgateway.Action{
@@ -66,15 +64,6 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 	})
 	return s
 }
-
-// ServeHTTP answers one RPC call.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.gateway.ServeHTTP(w, r) }
-
-// Store returns the listener state, for seeding and assertions.
-func (s *Service) Store() *lbcerts.Store { return s.store }
-
-// SetJobWindow sets how long each asynchronous write takes.
-func (s *Service) SetJobWindow(d time.Duration) { s.store.Jobs().SetWindow(d) }
 
 // Error catalogue. NLB names resources in lower case in its codes (its API reference error
 // tables, e.g. ResourceNotFound.listener); statuses are guessed.
@@ -110,8 +99,6 @@ var (
 var catalogue = lbcerts.Errors{ListenerNotFound: errListenerNotFound, Busy: errBusy, CertNotFound: errCertNotFound,
 	Quota: errQuota, AlreadyAssociated: errAlready, NotAssociated: errNotAssociated, Protocol: errProtocol}
 
-func apiError(err error) *APIError { return catalogue.Answer(err) }
-
 // --- answers: field names of the SDK structs in services/nlb -------------------------------
 
 type listenerJSON struct {
@@ -144,7 +131,7 @@ func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
 		return nil, e
 	}
 	var all []listenerJSON
-	for _, l := range s.store.List(r.Region, r.Repeated("LoadBalancerIds", ""), r.Repeated("ListenerIds", ""), r.Get("ListenerProtocol")) {
+	for _, l := range s.Store().List(r.Region, r.Repeated("LoadBalancerIds", ""), r.Repeated("ListenerIds", ""), r.Get("ListenerProtocol")) {
 		all = append(all, listenerJSON{LoadBalancerId: l.LoadBalancerID, ListenerId: l.ID, ListenerProtocol: l.Protocol,
 			ListenerPort: l.Port, ListenerStatus: l.Status, RegionId: l.Region, CertificateIds: defaults(l)})
 	}
@@ -160,9 +147,9 @@ func (s *Service) listListeners(r *popgateway.Request) (any, *APIError) {
 }
 
 func (s *Service) getListenerAttribute(r *popgateway.Request) (any, *APIError) {
-	l, err := s.store.Get(r.Region, r.Get("ListenerId"))
+	l, err := s.Store().Get(r.Region, r.Get("ListenerId"))
 	if err != nil {
-		return nil, apiError(err)
+		return nil, catalogue.Answer(err)
 	}
 	return struct {
 		RequestId        string
@@ -188,9 +175,9 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 	if e != nil {
 		return nil, e
 	}
-	l, err := s.store.Get(r.Region, r.Get("ListenerId"))
+	l, err := s.Store().Get(r.Region, r.Get("ListenerId"))
 	if err != nil {
-		return nil, apiError(err)
+		return nil, catalogue.Answer(err)
 	}
 	var all []certJSON
 	if typ != "Ca" {
@@ -220,7 +207,7 @@ func (s *Service) listListenerCertificates(r *popgateway.Request) (any, *APIErro
 // getJobStatus answers Processing until the job is done, then Succeeded
 // (https://alibabacloud.com/help/en/slb/network-load-balancer/developer-reference/api-nlb-2022-04-30-getjobstatus).
 func (s *Service) getJobStatus(r *popgateway.Request) (any, *APIError) {
-	j, ok := s.store.Job(r.Get("JobId"))
+	j, ok := s.Store().Job(r.Get("JobId"))
 	if !ok {
 		return nil, errJobNotFound()
 	}
@@ -255,7 +242,7 @@ func (s *Service) updateListenerAttribute(r *popgateway.Request) (any, *APIError
 	if len(ids) != 1 || ids[0] == "" {
 		return nil, popgateway.InvalidParameter("The specified parameter CertificateIds is not valid: exactly one server certificate.")
 	}
-	return s.writes.SetDefault(r, "UpdateListenerAttribute", ids[0])
+	return s.Service.SetDefault(r, "UpdateListenerAttribute", ids[0])
 }
 
 func cut(s, prefix string) (string, string, bool) {
@@ -278,7 +265,7 @@ func (s *Service) associate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	return s.writes.Associate(r, "AssociateAdditionalCertificatesWithListener", ids)
+	return s.Service.Associate(r, "AssociateAdditionalCertificatesWithListener", ids)
 }
 
 func (s *Service) disassociate(r *popgateway.Request) (any, *APIError) {
@@ -286,5 +273,5 @@ func (s *Service) disassociate(r *popgateway.Request) (any, *APIError) {
 	if e != nil {
 		return nil, e
 	}
-	return s.writes.Dissociate(r, "DisassociateAdditionalCertificatesWithListener", ids)
+	return s.Service.Dissociate(r, "DisassociateAdditionalCertificatesWithListener", ids)
 }
