@@ -191,11 +191,11 @@ func (d *demo) startEmulator() error {
 	return nil
 }
 
-// showState prints what each SLB and Huawei ELB listener serves, as the emulator has it now.
+// showState prints what each SLB, ALB and Huawei ELB listener serves, as the emulator has it now.
 func (d *demo) showState() error {
 	now := time.Now()
 	for _, sec := range d.cloud.Snapshot().Sections(now) {
-		if sec.Title != "Alibaba SLB (CLB) listeners" && sec.Title != "Huawei ELB listeners" {
+		if sec.Title != "Alibaba SLB (CLB) listeners" && sec.Title != "Alibaba ALB listeners" && sec.Title != "Huawei ELB listeners" {
 			continue
 		}
 		fmt.Fprintln(d.out)

@@ -17,8 +17,8 @@ type StateSection struct {
 }
 
 // Sections returns the snapshot as tables, one per emulated service that holds anything, in a
-// fixed order: Alibaba SLB listeners and server certificates, Alibaba CAS certificates, Huawei
-// ELB listeners and certificates. A service with nothing in it is listed with no rows, so a
+// fixed order: Alibaba SLB listeners and server certificates, Alibaba CAS certificates, ALB and
+// NLB listeners, Huawei ELB listeners and certificates. A service with nothing in it is listed with no rows, so a
 // reader sees every service the emulator speaks.
 func (s State) Sections(now time.Time) []StateSection {
 	slb := StateSection{Title: "Alibaba SLB (CLB) listeners",
@@ -80,7 +80,34 @@ func (s State) Sections(now time.Time) []StateSection {
 			elbCerts.Rows = append(elbCerts.Rows, []string{p.Project, c.ID, orDash(c.Name), c.Domain, Expiry(c.ExpireTime, now), fmt.Sprint(c.BoundBy)})
 		}
 	}
-	return []StateSection{slb, slbCerts, cas, elb, elbCerts}
+	alb := lbSection("Alibaba ALB listeners", s.ALBListeners, s.CASCertificates, now)
+	nlb := lbSection("Alibaba NLB listeners", s.NLBListeners, s.CASCertificates, now)
+	return []StateSection{slb, slbCerts, cas, alb, nlb, elb, elbCerts}
+}
+
+// lbSection is the table of ALB or NLB listeners: a row for each listener's default certificate
+// and one for each additional certificate, described from CAS (their ids are "<CertId>-<region>").
+func lbSection(title string, listeners []LBListenerState, cas []CASCertificateState, now time.Time) StateSection {
+	sec := StateSection{Title: title, Header: []string{"REGION", "LOAD BALANCER", "LISTENER", "PORT", "CERTIFICATE", "CERTIFICATE ID", "NAMES", "EXPIRES"}}
+	byID := map[string]CASCertificateState{}
+	for _, c := range cas {
+		byID[fmt.Sprint(c.ID)] = c
+	}
+	row := func(l LBListenerState, role, id string) []string {
+		r := []string{l.Region, l.LoadBalancerID, l.ID, fmt.Sprint(l.Port), role, orDash(id), "", ""}
+		casID, _, _ := strings.Cut(id, "-")
+		if c, ok := byID[casID]; ok && id != "" {
+			r[6], r[7] = strings.Join(c.Names, ","), Expiry(c.ExpireTime, now)
+		}
+		return r
+	}
+	for _, l := range listeners {
+		sec.Rows = append(sec.Rows, row(l, "default", l.Certificate))
+		for _, a := range l.Additional {
+			sec.Rows = append(sec.Rows, row(l, "additional", a))
+		}
+	}
+	return sec
 }
 
 // WriteState writes every section of the snapshot as an aligned plain-text table.

@@ -127,7 +127,7 @@ func alibaba(ctx context.Context) cloud.Alibaba {
 // record fails as bad configuration (exit 2, HTTP 400, not retried), before any call.
 func (h *Rotate) run(ctx context.Context, rec event.Record, clouds rotation.Clouds, log *slog.Logger) *report.Report {
 	if err := h.credentialsProblem(ctx, rec); err != nil {
-		rep := report.New(h.now(), sourceOf(rec))
+		rep := report.New(h.now(), rotation.SourceOf(rec))
 		rep.Fail(err, true)
 		rep.Settle(h.now(), h.cfg.DryRun)
 		log.Error("rotation not started: configuration", "run_id", rep.ID, "error", rep.Error)
@@ -163,18 +163,6 @@ func (h *Rotate) credentialsProblem(ctx context.Context, rec event.Record) error
 			": give the function a role (with the RAM policy)"
 	}
 	return fmt.Errorf("configuration: no Alibaba Cloud credentials for %s: %s", strings.Join(needs, " and "), why)
-}
-
-// sourceOf is the report's source for rec, as the rotation reports it.
-func sourceOf(rec event.Record) report.Source {
-	s := report.Source{Kind: string(rec.Kind)}
-	if rec.Object != nil {
-		s.Bucket, s.Key = rec.Object.Bucket, rec.Object.Key
-	}
-	if rec.Body != nil {
-		s.CASID = rec.Body.CASCertificateID
-	}
-	return s
 }
 
 // record builds the record of a body; a bucket+key body without "store" reads OSS on Function

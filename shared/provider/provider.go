@@ -148,6 +148,8 @@ type Streamer interface {
 // listener's certificate) instead of one call per slot.
 type Verifier interface {
 	// BoundAll reads every slot back as Bound does: got[i] and errs[i] answer slots[i]. It makes
-	// no mutating call and reads afresh (nothing remembered from discovery).
+	// no mutating call, and what each slot serves is read afresh (never remembered from
+	// discovery); the description of a certificate (fingerprint, names) may come from what the
+	// cloud said about that id earlier in the run.
 	BoundAll(ctx context.Context, slots []Slot) (got []Bound, errs []error)
 }

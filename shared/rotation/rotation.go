@@ -76,7 +76,7 @@ func New(opt Options) *Rotator {
 // Run handles one record and returns its report; it never returns key material. clouds is built
 // for this invocation (its credentials may be the invocation's own).
 func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log *slog.Logger) *report.Report {
-	rep := report.New(r.opt.Now(), sourceOf(rec))
+	rep := report.New(r.opt.Now(), SourceOf(rec))
 	log = log.With("run_id", rep.ID)
 	defer func() {
 		rep.Settle(r.opt.Now(), r.opt.DryRun)
@@ -289,7 +289,8 @@ func (r *Rotator) each(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-func sourceOf(rec event.Record) report.Source {
+// SourceOf is the report's source for rec: the kind of event, the object it names, the CAS id.
+func SourceOf(rec event.Record) report.Source {
 	s := report.Source{Kind: string(rec.Kind)}
 	if rec.Object != nil {
 		s.Bucket, s.Key = rec.Object.Bucket, rec.Object.Key

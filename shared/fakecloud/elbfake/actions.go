@@ -543,6 +543,14 @@ type listListenersResponse struct {
 	Listeners []listenerJSON `json:"listeners"`
 }
 
+// listListeners answers ListListeners. Every filter takes repeated values as alternatives
+// ("支持多值查询，查询条件格式：id=xxx&id=xxx", and the same for loadbalancer_id, protocol,
+// protocol_port, default_tls_container_ref, name and description: hw-sdk
+// model_list_listeners_request.go; support.huaweicloud.com/intl/en-us/api-elb/ListListeners.html,
+// Table 2) and matches exactly; an id naming no listener of the project selects nothing. Paging
+// is marker/limit/page_reverse as for certificates (limit 0..2000, default 2000; marker and
+// page_reverse only with limit, marker an existing id: same page, Table 2), applied after the
+// filters. enterprise_project_id scopes the list as listScope says.
 func (s *Service) listListeners(r *request) (int, any, *APIError) {
 	q := r.query
 	inScope, e := s.listScope(r, "elb:listeners:list")

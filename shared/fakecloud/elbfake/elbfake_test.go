@@ -622,3 +622,73 @@ func TestSeedingAPI(t *testing.T) {
 		t.Error("Projects")
 	}
 }
+
+// ListListeners takes repeated id values as alternatives, through the SDK's repeated query
+// parameters, and pages the filtered list with marker and limit; ids of no listener of the
+// project select nothing.
+func TestListListenersByID(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	lb := e.svc.AddLoadBalancer(project, elbfake.LoadBalancer{Name: "lb"})
+	var ls []string
+	for i := range 5 {
+		ls = append(ls, e.svc.AddListener(project, elbfake.Listener{LoadBalancerID: lb, Protocol: "HTTP", Port: 8000 + i}))
+	}
+	other := "ffffffffffffffffffffffffffffffff"
+	elsewhere := e.svc.AddListener(other, elbfake.Listener{Protocol: "HTTP", Port: 80})
+	ids := func(resp *model.ListListenersResponse) []string {
+		var out []string
+		for _, l := range *resp.Listeners {
+			out = append(out, l.Id)
+		}
+		return out
+	}
+	want := []string{ls[0], ls[2], ls[4]}
+	resp, err := c.ListListeners(&model.ListListenersRequest{Id: &[]string{ls[4], ls[0], ls[2], elsewhere, "00000000-0000-4000-8000-000000000000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(resp); !slices.Equal(got, want) || resp.PageInfo.NextMarker != nil {
+		t.Fatalf("filtered by id: %v (next %v), want %v and no next page", got, resp.PageInfo.NextMarker, want)
+	}
+	var paged []string
+	var marker *string
+	for page := 0; ; page++ {
+		resp, err := c.ListListeners(&model.ListListenersRequest{Id: &[]string{ls[0], ls[2], ls[4]}, Limit: ptr(int32(2)), Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, ids(resp)...)
+		if resp.PageInfo.NextMarker == nil {
+			break
+		}
+		if page > 3 {
+			t.Fatal("paging does not end")
+		}
+		marker = resp.PageInfo.NextMarker
+	}
+	if !slices.Equal(paged, want) {
+		t.Fatalf("paged %v, want %v", paged, want)
+	}
+	// The id filter composes with the others.
+	resp, err = c.ListListeners(&model.ListListenersRequest{Id: &[]string{ls[0], ls[1]}, ProtocolPort: &[]string{"8001"}})
+	if err != nil || !slices.Equal(ids(resp), []string{ls[1]}) {
+		t.Fatalf("id and port: %v %v", err, resp)
+	}
+}
+
+// A principal whose policy lacks one permission is refused the calls needing it, and only those.
+func TestDenyAction(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	ls := e.svc.AddListener(project, elbfake.Listener{Protocol: "HTTP", Port: 80})
+	e.svc.DenyAction(fakecore.DefaultAccessKeyID, "elb:listeners:list")
+	_, err := c.ListListeners(&model.ListListenersRequest{Id: &[]string{ls}})
+	serviceError(t, err, 403, elbfake.CodeForbidden)
+	if _, err := c.ShowListener(&model.ShowListenerRequest{ListenerId: ls}); err != nil {
+		t.Fatalf("ShowListener: %v", err)
+	}
+	if _, err := c.ListCertificates(&model.ListCertificatesRequest{}); err != nil {
+		t.Fatalf("ListCertificates: %v", err)
+	}
+}

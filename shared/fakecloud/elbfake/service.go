@@ -32,8 +32,9 @@ type Service struct {
 	lbs       map[string]*loadBalancer
 	listeners map[string]*listener
 	certQuota int
-	epScopes  map[string][]string // access key id → the enterprise projects it holds grants in
-	eps       map[string]bool     // known enterprise projects besides "0"
+	epScopes  map[string][]string        // access key id → the enterprise projects it holds grants in
+	denied    map[string]map[string]bool // access key id → IAM actions its policy lacks (DenyAction)
+	eps       map[string]bool            // known enterprise projects besides "0"
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -60,6 +61,7 @@ func New(keys *fakecore.Keyring, log *fakecore.Log, faults *fakecore.Faults, now
 		listeners: map[string]*listener{},
 		certQuota: DefaultCertificateQuota,
 		epScopes:  map[string][]string{},
+		denied:    map[string]map[string]bool{},
 		eps:       map[string]bool{},
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -20,6 +22,9 @@ import (
 
 const (
 	pageSize = 500 // ListCertificates page
+	// idBatch bounds the ids one ListCertificates or ListListeners call filters on, so that its
+	// URL stays short: each id adds about 40 characters ("&id=" and a 32- or 36-character id).
+	idBatch = 50
 	// maxDomains and maxDomainLength bound a certificate's "domain" field. The hw-sdk model
 	// comments say 100 names and 10000 characters, but the Huawei EU API reference
 	// (support.huaweicloud.com/eu/api-elb/ShowCertificate.html) and the white-label one
@@ -306,12 +311,13 @@ func gone(err error) bool {
 }
 
 // describe is what certificate id looks like to a slot serving it; an id ELB no longer has is
-// described by its id alone.
+// described by its id alone. The description is what ELB answered for id in this run (see
+// known): many listeners serving one certificate cost one read.
 func (p *Provider) describe(ctx context.Context, s *scope, id string) (provider.Bound, error) {
 	if id == "" {
 		return provider.Bound{}, nil
 	}
-	c, err := p.showCertificate(ctx, s, id)
+	c, err := p.known(ctx, s, id)
 	if gone(err) {
 		return provider.Bound{ID: id}, nil
 	}
@@ -319,6 +325,63 @@ func (p *Provider) describe(ctx context.Context, s *scope, id string) (provider.
 		return provider.Bound{}, err
 	}
 	return c.bound(false), nil
+}
+
+// known is certificate id as ELB last described it in this run (a read, a listing, the answer to
+// its creation), else read now; concurrent callers asking for the same id share one read. Only
+// what ELB answered is kept, never a guess, and an in-place update forgets the id. A failed read
+// is not kept: the next caller reads again.
+func (p *Provider) known(ctx context.Context, s *scope, id string) (certInfo, error) {
+	for {
+		s.certsMu.Lock()
+		if c, ok := s.certs[id]; ok {
+			s.certsMu.Unlock()
+			return c, nil
+		}
+		if wait, ok := s.reading[id]; ok {
+			s.certsMu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return certInfo{}, fmt.Errorf("huaweielb: ShowCertificate: %w", ctx.Err())
+			}
+		}
+		done := make(chan struct{})
+		s.reading[id] = done
+		s.certsMu.Unlock()
+		c, err := p.showCertificate(ctx, s, id)
+		s.certsMu.Lock()
+		delete(s.reading, id)
+		s.certsMu.Unlock()
+		close(done)
+		return c, err
+	}
+}
+
+// knownMany describes the certificates ids as known does, listing those this run has not seen
+// in ListCertificates calls of at most idBatch ids each. Ids ELB no longer has are left out.
+func (p *Provider) knownMany(ctx context.Context, s *scope, ids []string) (map[string]certInfo, error) {
+	out := map[string]certInfo{}
+	var missing []string
+	for _, id := range ids {
+		if id == "" || out[id].id != "" || slices.Contains(missing, id) {
+			continue
+		}
+		if c, ok := s.lookup(id); ok {
+			out[id] = c
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	for chunk := range slices.Chunk(missing, idBatch) {
+		got, err := p.certificatesByID(ctx, s, chunk)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, got)
+	}
+	return out, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -31,7 +31,7 @@ func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bund
 	}
 	unlock := p.lockListener(s, slot.ListenerID)
 	defer unlock()
-	l, err := p.showListener(ctx, s, slot.ListenerID)
+	l, saw, err := p.listenerToWrite(ctx, s, slot)
 	if err != nil {
 		return "", err
 	}
@@ -47,6 +47,13 @@ func (p *Provider) Deploy(ctx context.Context, slot provider.Slot, b *certs.Bund
 	if slot.Domain != "" && !certs.Covers(c.domains(), slot.Domain) {
 		return "", provider.Permanent(fmt.Errorf("huaweielb: %s: certificate %s lists %d of the certificate's %d names in its domain, not %s: ELB takes at most %d names and %d characters there; give this domain a certificate with fewer names",
 			slot.Name, c.id, len(c.domains()), len(b.DNSNames()), slot.Domain, maxDomains, maxDomainLength))
+	}
+	if saw != "" && saw == c.id {
+		// Discover saw the listener serve this certificate already: read it again, so that bind
+		// changes nothing when it still does.
+		if l, err = p.showListener(ctx, s, slot.ListenerID); err != nil {
+			return "", err
+		}
 	}
 	return c.id, p.bind(ctx, s, slot, l, c.id, b.DNSNames(), algo)
 }
@@ -145,6 +152,7 @@ func (p *Provider) upload(ctx context.Context, s *scope, b *certs.Bundle, first 
 			created = best
 		}
 	}
+	s.remember(created)
 	s.uploaded[fp] = created
 	return created, nil
 }
@@ -249,6 +257,7 @@ func replaceRef(refs []string, old, id string) []string {
 }
 
 func (p *Provider) updateListener(ctx context.Context, s *scope, id string, opt *model.UpdateListenerOption) error {
+	p.wrote(s, id)
 	return p.call(ctx, s, "UpdateListener", func(c *elb.ElbClient) error {
 		_, err := c.UpdateListener(&model.UpdateListenerRequest{ListenerId: id, Body: &model.UpdateListenerRequestBody{Listener: opt}})
 		return err

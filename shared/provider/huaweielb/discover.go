@@ -37,10 +37,12 @@ func (p *Provider) Discover(ctx context.Context, t provider.Target) ([]provider.
 		}
 		slot.CertificateID, slot.Current = c.id, c.bound(true)
 	case t.ListenerID != "":
+		writes := p.writesTo(s, t.ListenerID)
 		l, err := p.showListener(ctx, s, t.ListenerID)
 		if err != nil {
 			return nil, missing(err, "listener %s in project %s", t.ListenerID, project)
 		}
+		p.saw(s, l, writes)
 		if !https(l) {
 			return nil, provider.Permanent(fmt.Errorf("huaweielb: listener %s is %s, not HTTPS, TLS or QUIC: %w", l.Id, l.Protocol, errTargetMissing))
 		}

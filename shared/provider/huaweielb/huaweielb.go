@@ -76,15 +76,18 @@ type Provider struct {
 
 	mu        sync.Mutex
 	scopes    map[scopeKey]*scope
-	projects  map[string][]scopeKey       // region → scopes this run used there, in first-use order
-	listeners map[listenerKey]*sync.Mutex // one SNI-list write per listener at a time
-	sni       map[sniKey]sniDeploy        // what Deploy did to SNI slots in this run
+	projects  map[string][]scopeKey        // region → scopes this run used there, in first-use order
+	listeners map[listenerKey]*sync.Mutex  // one SNI-list write per listener at a time
+	sni       map[sniKey]sniDeploy         // what Deploy did to SNI slots in this run
+	seen      map[listenerKey]seenListener // what Discover read of each listener (listener.go)
+	writes    map[listenerKey]int          // UpdateListener calls this run started, per listener
 }
 
 var (
 	_ provider.Provider = (*Provider)(nil)
 	_ provider.Rebinder = (*Provider)(nil)
 	_ provider.Cleaner  = (*Provider)(nil)
+	_ provider.Verifier = (*Provider)(nil)
 )
 
 // New validates cfg and returns a provider. It creates no client and makes no call.
@@ -131,6 +134,8 @@ func New(cfg Config) (*Provider, error) {
 		projects:  map[string][]scopeKey{},
 		listeners: map[listenerKey]*sync.Mutex{},
 		sni:       map[sniKey]sniDeploy{},
+		seen:      map[listenerKey]seenListener{},
+		writes:    map[listenerKey]int{},
 	}
 	p.limiter = pace.New(cfg.QPS, cfg.QPSMax)
 	return p, nil
@@ -154,7 +159,8 @@ type scope struct {
 	uploaded map[string]certInfo // SHA-1 fingerprint → certificate bound in this run
 
 	certsMu sync.Mutex
-	certs   map[string]certInfo // by id, as last seen
+	certs   map[string]certInfo      // by id, as last seen
+	reading map[string]chan struct{} // ids being read for describe, closed when the read ends
 }
 
 // scope returns the state of region, project and enterprise project ep, creating it on first use.
@@ -165,7 +171,7 @@ func (p *Provider) scope(region, project, ep string) *scope {
 	s, ok := p.scopes[k]
 	if !ok {
 		s = &scope{region: region, project: project, ep: ep, sem: make(chan struct{}, p.cfg.Concurrency),
-			uploaded: map[string]certInfo{}, certs: map[string]certInfo{}}
+			uploaded: map[string]certInfo{}, certs: map[string]certInfo{}, reading: map[string]chan struct{}{}}
 		p.scopes[k] = s
 		p.projects[region] = append(p.projects[region], k)
 	}

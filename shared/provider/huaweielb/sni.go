@@ -79,16 +79,23 @@ func (p *Provider) sniCandidates(ctx context.Context, s *scope, refs []string, d
 		return nil, nil, err
 	}
 	for _, id := range refs {
-		c, ok := byID[id]
-		switch {
-		case !ok:
-		case slices.Contains(c.domains(), domain):
-			exact = append(exact, c)
-		case certs.Covers(c.domains(), domain):
-			wild = append(wild, c)
-		}
+		exact, wild = sortCandidate(exact, wild, byID, id, domain)
 	}
 	return exact, wild, nil
+}
+
+// sortCandidate adds SNI certificate id, described in byID (absent: ELB no longer has it), to
+// exact when its domain field holds domain, to wild when a wildcard there covers it.
+func sortCandidate(exact, wild []certInfo, byID map[string]certInfo, id, domain string) ([]certInfo, []certInfo) {
+	c, ok := byID[id]
+	switch {
+	case !ok:
+	case slices.Contains(c.domains(), domain):
+		exact = append(exact, c)
+	case certs.Covers(c.domains(), domain):
+		wild = append(wild, c)
+	}
+	return exact, wild
 }
 
 // pickHolder chooses the SNI certificate a slot stands for. With a key algorithm (a Deploy, or

@@ -164,7 +164,8 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("state: %d %s", code, errOut)
 	}
 	for _, want := range []string{"lb-demo-web", "lb-demo-shop", "api.example.com", "example.com,www.example.com", "shop.other.org", "not-ours", "(in 5d)", "default",
-		"Alibaba SLB (CLB) listeners", "Alibaba CAS certificates", "Huawei ELB listeners", "Huawei ELB certificates", "demo-web", "0a1b2c3d4e5f67890a1b2c3d4e5f6789"} {
+		"Alibaba SLB (CLB) listeners", "Alibaba CAS certificates", "Alibaba ALB listeners", "Alibaba NLB listeners", "lsn-demoweb443", "additional",
+		"Huawei ELB listeners", "Huawei ELB certificates", "demo-web", "0a1b2c3d4e5f67890a1b2c3d4e5f6789"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state table lacks %q:\n%s", want, out)
 		}
