@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -194,6 +195,18 @@ func Covers(held []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// NormalizeNames is names as clouds list them made comparable: each lower-cased, trimmed and
+// without a trailing dot, empty ones dropped, each once, in their order.
+func NormalizeNames(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n = canonicalName(n); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // canonicalName lower-cases a DNS name and drops one trailing dot.

@@ -246,3 +246,11 @@ func TestErrorsHoldNoKeyMaterial(t *testing.T) {
 		})
 	}
 }
+
+func TestNormalizeNames(t *testing.T) {
+	got := certs.NormalizeNames([]string{" Example.COM. ", "www.example.com", "", "example.com", "*.Example.com"})
+	want := []string{"example.com", "www.example.com", "*.example.com"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("NormalizeNames = %q, want %q", got, want)
+	}
+}

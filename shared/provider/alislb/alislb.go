@@ -275,7 +275,7 @@ func (p *Provider) listServerCerts(ctx context.Context, r *region) (map[string]s
 		names := append([]string{sc.CommonName}, sc.SubjectAlternativeNames.SubjectAlternativeName...)
 		out[sc.ServerCertificateId] = serverCert{
 			id: sc.ServerCertificateId, name: sc.ServerCertificateName,
-			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: dnsNames(names),
+			fingerprint: certs.NormalizeFingerprint(sc.Fingerprint), names: certs.NormalizeNames(names),
 			created: time.UnixMilli(sc.CreateTimeStamp), notAfter: expiry(sc.ExpireTimeStamp),
 			ours: markOf(sc.Tags.Tag) == p.deployment(),
 		}
@@ -306,19 +306,6 @@ func expiry(ms int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()
-}
-
-func dnsNames(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range in {
-		n = strings.ToLower(strings.TrimSpace(n))
-		if n != "" && !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // errTargetMissing marks a discovery that found nothing where the target points.

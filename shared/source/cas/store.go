@@ -105,7 +105,7 @@ func (c *Client) list(ctx context.Context, status string) ([]Certificate, error)
 			}
 			out = append(out, Certificate{
 				ID: it.CertificateId, Name: it.Name, Fingerprint: certs.NormalizeFingerprint(it.Fingerprint),
-				Names: lowerNames(names), NotBefore: millis(it.CertStartTime), NotAfter: millis(it.CertEndTime),
+				Names: certs.NormalizeNames(names), NotBefore: millis(it.CertStartTime), NotAfter: millis(it.CertEndTime),
 			})
 		}
 		if len(resp.CertificateOrderList) == 0 || int64(len(out)) >= resp.TotalCount || page >= 200 {
@@ -161,19 +161,6 @@ func apiCodeOf(err error) string {
 		return e.Code
 	}
 	return ""
-}
-
-func lowerNames(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range in {
-		n = strings.ToLower(strings.TrimSpace(n))
-		if n != "" && !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func millis(ms int64) time.Time {
