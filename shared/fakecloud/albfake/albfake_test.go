@@ -4,7 +4,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,28 +21,10 @@ import (
 
 const region = "cn-shanghai"
 
-// clock is a settable clock, so job windows pass without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // direct serves one ALB on its own clock, every CAS id below 1000 known.
-func direct(t *testing.T) (*albfake.Service, *clock, string) {
+func direct(t *testing.T) (*albfake.Service, *fakecore.Clock, string) {
 	t.Helper()
-	clk := &clock{t: time.Now()}
+	clk := fakecore.NewClock(time.Now())
 	svc := albfake.New(fakecore.NewKeyring(), &fakecore.Log{}, &fakecore.Faults{}, clk.Now, func(id int64) bool { return id < 1000 })
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)

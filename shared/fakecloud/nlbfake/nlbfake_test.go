@@ -4,7 +4,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,6 @@ import (
 )
 
 const region = "cn-shanghai"
-
-// clock is a settable clock, so job windows pass without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func sdkClient(t *testing.T, base string) *nlb.Client {
 	t.Helper()
@@ -83,7 +64,7 @@ func code(err error) string {
 // TestFormBodyAndJobs: the SDK's body parameters are read; the default certificate changes when
 // the job is done; GetJobStatus reports it; a write meanwhile is refused.
 func TestFormBodyAndJobs(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := fakecore.NewClock(time.Now())
 	log := &fakecore.Log{}
 	svc := nlbfake.New(fakecore.NewKeyring(), log, &fakecore.Faults{}, clk.Now, func(id int64) bool { return id < 1000 })
 	srv := httptest.NewServer(svc)

@@ -3,32 +3,15 @@ package objstore
 import (
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/certrotate/certrotate/shared/fakecloud/fakecore"
 )
-
-// clock is a settable time source for the store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // TestLastModifiedIsThePutsTime: an object's Last-Modified (GetObject, HeadObject) and its
 // listing's LastModified are the time of the put that stored it, in whole seconds, and a put that
@@ -37,7 +20,7 @@ func TestLastModifiedIsThePutsTime(t *testing.T) {
 	// Within the signatures' allowed skew of the real clock, which the SDKs sign with.
 	first := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second).Add(400 * time.Millisecond)
 	second := first.Add(7 * time.Minute)
-	clk := &clock{now: first}
+	clk := fakecore.NewClock(first)
 	e := newEnv(t, clk.Now)
 	ctx := context.Background()
 	o, s := e.defaultOSS(), e.defaultS3()
