@@ -91,14 +91,15 @@ func scalar(n *yaml.Node) string {
 
 var envconfigTag = regexp.MustCompile("envconfig:\"([A-Z0-9_]+)\"")
 
-// sdkEnv are the variables the contract (SPEC §7) defines that the vendor SDKs read themselves.
+// sdkEnv are the configuration variables (README, Configuration) that the vendor SDKs read themselves.
 var sdkEnv = []string{
 	"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
 	"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID",
 	"AWS_ENDPOINT_URL_S3",
 }
 
-// specNotifyEnv is SPEC §7's NOTIFY_* list, used only while shared/config defines none.
+// specNotifyEnv is the NOTIFY_* list of the README's Notify section, used only while
+// shared/config defines none.
 var specNotifyEnv = []string{
 	"NOTIFY_SECRET", "NOTIFY_ON", "NOTIFY_LANG", "NOTIFY_DINGTALK_WEBHOOK", "NOTIFY_DINGTALK_SECRET",
 	"NOTIFY_FEISHU_WEBHOOK", "NOTIFY_FEISHU_SECRET", "NOTIFY_WECOM_WEBHOOK", "NOTIFY_SLACK_WEBHOOK",
@@ -132,7 +133,7 @@ func knownEnv(tb testing.TB) map[string]bool {
 		hasNotify = hasNotify || strings.HasPrefix(k, "NOTIFY_")
 	}
 	if !hasNotify {
-		tb.Log("shared/config defines no NOTIFY_* variable yet: taking SPEC §7's list")
+		tb.Log("shared/config defines no NOTIFY_* variable yet: taking the README's NOTIFY_* list")
 		for _, k := range specNotifyEnv {
 			known[k] = true
 		}

@@ -184,7 +184,7 @@ func TestHuaweiELBPolicy(t *testing.T) {
 		t.Log("shared/provider/huaweielb calls no ELB operation yet: the policy is checked for shape only")
 		need = map[string]bool{}
 	}
-	// The operations SPEC §9 names for Huawei: UpdateCertificate in place, or CreateCertificate
+	// The operations a Huawei ELB rotation makes: UpdateCertificate in place, or CreateCertificate
 	// (reusing one whose fingerprint matches: List) then UpdateListener, after reading it.
 	for _, a := range []string{"elb:certificates:put", "elb:certificates:create", "elb:certificates:list", "elb:certificates:get", "elb:listeners:get", "elb:listeners:put"} {
 		need[a] = true
@@ -233,7 +233,7 @@ func TestReadmeLinksPolicies(t *testing.T) {
 	}
 }
 
-// TestPoliciesCoverTheAudit runs an audit (SPEC §11) on the emulator over SLB listeners, an SNI
+// TestPoliciesCoverTheAudit runs an audit (README, Audit) on the emulator over SLB listeners, an SNI
 // domain extension and Huawei ELB listeners, and checks that every call it made is a read that
 // the RAM and ELB policies already grant: the daily audit needs no new permission.
 func TestPoliciesCoverTheAudit(t *testing.T) {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # acme-sh-reloadcmd.sh — for acme.sh `--reloadcmd`: POST the installed certificate to
-# certrotate's rotate webhook, signed (SPEC §4, §5).
+# certrotate's rotate webhook, signed with Standard Webhooks (README, The webhook).
 #
 #   acme.sh --install-cert -d example.com --reloadcmd /opt/certrotate/scripts/acme-sh-reloadcmd.sh
 #

@@ -1,6 +1,6 @@
 #!/bin/sh
 # certbot-deploy-hook.sh — for `certbot --deploy-hook`: POST the renewed certificate to
-# certrotate's rotate webhook, signed (SPEC §4, §5).
+# certrotate's rotate webhook, signed with Standard Webhooks (README, The webhook).
 #
 #   certbot renew --deploy-hook /opt/certrotate/scripts/certbot-deploy-hook.sh
 #

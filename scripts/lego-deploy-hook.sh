@@ -1,6 +1,6 @@
 #!/bin/sh
 # lego-deploy-hook.sh — for lego's `--deploy-hook`: POST the new certificate to certrotate's
-# rotate webhook, signed (SPEC §4, §5).
+# rotate webhook, signed with Standard Webhooks (README, The webhook).
 #
 #   lego run -d example.com … --deploy-hook /opt/certrotate/scripts/lego-deploy-hook.sh
 #

@@ -1,7 +1,8 @@
 #!/bin/sh
 # sign-and-post.sh FULLCHAIN KEY [NAME] — POST a certificate and its key to certrotate's rotate
-# webhook (SPEC §4 body), signed per Standard Webhooks (SPEC §5). certbot-deploy-hook.sh and
-# acme-sh-reloadcmd.sh source this file and call rotate_sign_and_post; it also runs on its own.
+# webhook as a JSON body, signed per Standard Webhooks (README, The webhook).
+# certbot-deploy-hook.sh and acme-sh-reloadcmd.sh source this file and call rotate_sign_and_post;
+# it also runs on its own.
 #
 # Environment:
 #   ROTATE_WEBHOOK_URL        rotate's HTTP trigger or function URL (required)
@@ -75,7 +76,7 @@ _rotate_targets() (
 	done
 )
 
-# _rotate_key_raw: the HMAC key's bytes (SPEC §5: "whsec_" + base64, else the secret's bytes).
+# _rotate_key_raw: the HMAC key's bytes ("whsec_" + base64 of the key, else the secret's bytes).
 _rotate_key_raw() {
 	case $ROTATE_WEBHOOK_SECRET in
 	whsec_*) printf '%s' "${ROTATE_WEBHOOK_SECRET#whsec_}" | openssl base64 -d -A ;;

@@ -20,7 +20,8 @@ import (
 	"github.com/certrotate/certrotate/shared/leakcheck"
 )
 
-// build compiles this function as SPEC §1 says it is built for the platforms.
+// build compiles this function as it is built for the platforms: CGO_ENABLED=0, -tags lambda.norpc,
+// -trimpath, -ldflags='-s -w'.
 func build(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bootstrap")

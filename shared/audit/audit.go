@@ -1,5 +1,5 @@
 // Package audit reads what every place of every target serves and says which need a person
-// (SPEC §11). It makes no call that changes anything.
+// (README, Audit). It makes no call that changes anything.
 package audit
 
 import (

@@ -33,7 +33,7 @@ type Bundle struct {
 	PrivateKeyPEM string
 }
 
-// Info is the public description of a certificate, as reported (SPEC §8).
+// Info is the public description of a certificate, as the report shows it.
 type Info struct {
 	Name              string   `json:"name,omitempty"`
 	CommonName        string   `json:"common_name"`
@@ -153,7 +153,7 @@ func (b *Bundle) DNSNames() []string {
 	return names
 }
 
-// CoversAll reports whether the certificate covers every one of names (SPEC §6);
+// CoversAll reports whether the certificate covers every one of names (see Covers);
 // it is true for an empty list.
 func (b *Bundle) CoversAll(names []string) bool {
 	held := b.DNSNames()
@@ -165,7 +165,7 @@ func (b *Bundle) CoversAll(names []string) bool {
 	return true
 }
 
-// Covers reports whether a certificate holding the names held covers name (SPEC §6),
+// Covers reports whether a certificate holding the names held covers name,
 // case-insensitively: name is held exactly, or held has "*.parent" and name is exactly one
 // label under parent. A wildcard name is covered only by holding the same wildcard.
 func Covers(held []string, name string) bool {

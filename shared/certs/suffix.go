@@ -41,7 +41,7 @@ func checkPublicSuffix(b *Bundle) error {
 	return nil
 }
 
-// Warnings lists what does not stop a deployment but needs a person (SPEC §8): a leaf sent with
+// Warnings lists what does not stop a deployment but needs a person: a leaf sent with
 // no intermediate whose chain does not reach a root of roots (nil: the system's roots), and a
 // common name that is an IP address. The chain is checked as of the leaf's start of validity.
 func (b *Bundle) Warnings(roots *x509.CertPool) []string {

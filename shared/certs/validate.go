@@ -14,7 +14,7 @@ import (
 // minRemaining is how long past now the leaf must stay valid for Validate to accept it.
 const minRemaining = 24 * time.Hour
 
-// Validate checks the bundle is fit to deploy at now (SPEC §9): the key belongs to the
+// Validate checks the bundle is fit to deploy at now: the key belongs to the
 // leaf (else an *Error wrapping ErrKeyMismatch), the leaf's signature algorithm is not
 // MD5 or SHA-1 based, each certificate is signed by the next, the leaf is valid now and
 // for at least 24 h more, the key is strong enough, the leaf names at least one DNS name

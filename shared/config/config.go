@@ -1,4 +1,4 @@
-// Package config reads rotate's configuration from the environment (SPEC §7).
+// Package config reads rotate's configuration from the environment (README, Configuration).
 package config
 
 import (

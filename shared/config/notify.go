@@ -10,14 +10,14 @@ import (
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
-// The values of NOTIFY_ON (SPEC §7).
+// The values of NOTIFY_ON.
 const (
 	NotifyOnChanges  = "changes"  // rotated, partial, failed, dry_run
 	NotifyOnFailures = "failures" // partial, failed
 	NotifyOnAll      = "all"      // every report, unchanged and pending included
 )
 
-// Notify is the configuration of the notify function (SPEC §7, NOTIFY_*).
+// Notify is the configuration of the notify function (the NOTIFY_* variables).
 type Notify struct {
 	Secret string `envconfig:"NOTIFY_SECRET"`
 	// AcceptGitHub accepts a GitHub-style X-Hub-Signature-256 alone (no replay protection).
@@ -41,7 +41,7 @@ type Notify struct {
 	SMTPFrom     string `envconfig:"NOTIFY_SMTP_FROM"`
 	SMTPTo       string `envconfig:"NOTIFY_SMTP_TO"`
 
-	// Not in SPEC §7: how long one delivery attempt may take, and how many attempts a channel gets.
+	// How long one delivery attempt may take, and how many attempts a channel gets.
 	Timeout  time.Duration `envconfig:"NOTIFY_TIMEOUT" default:"10s"`
 	Attempts int           `envconfig:"NOTIFY_ATTEMPTS" default:"3"`
 

@@ -32,7 +32,7 @@ const (
 	EnvFCRuntimeAPI     = "FC_RUNTIME_API"
 )
 
-// Exit codes of the command line (SPEC §1).
+// Exit codes of the command line.
 const (
 	ExitOK       = 0 // rotated, unchanged or pending
 	ExitFailed   = 1 // failed or partial, or an error with no answer
@@ -40,7 +40,7 @@ const (
 )
 
 // Answer is what a handler returns; ExitCode tells the command line how to exit
-// (SPEC §1: 0 rotated/unchanged/pending, 1 failed/partial, 2 bad input or configuration).
+// (0 rotated/unchanged/pending, 1 failed/partial, 2 bad input or configuration).
 type Answer interface {
 	ExitCode() int
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Audit is a request to audit every target (SPEC §2 item 7, §11): nothing in it chooses what is
-// audited; it only says what asked.
+// Audit is a request to audit every target (a schedule, a timer, an SLB certificate-expiry event
+// or {"audit": true}): nothing in it chooses what is audited; it only says what asked.
 type Audit struct {
 	Trigger string // one of the Trigger… constants
 	Detail  string // the schedule rule, timer name or expiry event type, for logs

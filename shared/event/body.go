@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// bodyFields are the names a §4 body may hold, in the order messages list them.
+// bodyFields are the names a certificate body may hold, in the order messages list them.
 var bodyFields = []string{"certificate", "private_key", "chain", "name", "bucket", "key", "store", "cas_certificate_id", "targets", "force"}
 
-// DecodeBody decodes a SPEC §4 body strictly: kind is KindWebhook (the verified
+// DecodeBody decodes a certificate body strictly: kind is KindWebhook (the verified
 // body of an HTTP request) or KindInvoke (a direct invocation's payload). An unknown
 // field is an error naming it; the body must hold exactly one certificate source:
 // certificate with private_key, bucket with key, or cas_certificate_id. Every error

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// MaxSize is the largest body (SPEC §4) accepted, directly or over HTTP: 1 MiB.
+// MaxSize is the largest body accepted, directly or over HTTP: 1 MiB.
 const MaxSize = 1 << 20
 
 // MaxEnvelope is the largest event accepted: an HTTP event wraps a body of up to MaxSize,
@@ -23,7 +23,7 @@ const MaxEnvelope = 6 << 20
 // Kind says where a record came from.
 type Kind string
 
-// The kinds of record, as reported in the report's source.kind (SPEC §8).
+// The kinds of record, as reported in the report's source.kind.
 const (
 	KindOSS     Kind = "oss"
 	KindS3      Kind = "s3"
@@ -43,7 +43,7 @@ type Object struct {
 	EventName string
 }
 
-// Body is the webhook / direct-invocation body of SPEC §4.
+// Body is the webhook / direct-invocation body (README, The certificate body).
 type Body struct {
 	Certificate      string   `json:"certificate,omitempty"`
 	PrivateKey       string   `json:"private_key,omitempty"`
@@ -54,7 +54,7 @@ type Body struct {
 	Store            string   `json:"store,omitempty"`
 	CASCertificateID int64    `json:"cas_certificate_id,omitempty"`
 	Targets          []string `json:"targets,omitempty"`
-	// Force lets the certificate replace one that expires later (SPEC §9, no downgrade).
+	// Force lets the certificate replace one that expires later (without it, no downgrade).
 	Force bool `json:"force,omitempty"`
 }
 
@@ -80,7 +80,7 @@ type HTTPRequest struct {
 type Event struct {
 	Records []Record
 	HTTP    *HTTPRequest
-	Audit   *Audit // an audit trigger (SPEC §2 item 7): no record, no HTTP request
+	Audit   *Audit // an audit trigger: no record, no HTTP request
 }
 
 // Error is bad input: Field names the JSON path (e.g. "events[0].oss.object.key").
@@ -120,15 +120,15 @@ const unrecognised = "unrecognised event: expected an OSS trigger event, an Even
 	"or an audit trigger (an EventBridge Scheduled Event, a Function Compute timer event, " +
 	"an SLB certificate-expiry CloudEvent, or {\"audit\": true})"
 
-// bodySourceFields are the keys that make an object a §4 body (a direct invocation).
+// bodySourceFields are the keys that make an object a certificate body (a direct invocation).
 var bodySourceFields = []string{"certificate", "private_key", "chain", "bucket", "key", "cas_certificate_id"}
 
 // Decode detects the shape of an invocation payload from the keys of its JSON object
-// (never from configuration; SPEC §2) and decodes it: the Function Compute OSS
+// (never from configuration) and decodes it: the Function Compute OSS
 // trigger, the same OSS record in an EventBridge CloudEvent, the S3 notification,
 // the S3 event through EventBridge, an HTTP request (Function Compute HTTP trigger,
-// Lambda function URL, API Gateway HTTP API v2) or the §4 body of a direct
-// invocation, or an audit trigger (SPEC §2 item 7). Every error is an *Error and comes with no event, so nothing
+// Lambda function URL, API Gateway HTTP API v2) or the certificate body of a direct
+// invocation, or an audit trigger. Every error is an *Error and comes with no event, so nothing
 // downstream runs; the package does no I/O.
 func Decode(raw []byte) (*Event, error) {
 	top, perr := parseObject(raw, "event", MaxEnvelope)
@@ -174,7 +174,7 @@ func Decode(raw []byte) (*Event, error) {
 	return ev, nil
 }
 
-// decodeInvoke handles a direct invocation: the payload is the §4 body itself.
+// decodeInvoke handles a direct invocation: the payload is the certificate body itself.
 func decodeInvoke(raw []byte) (*Event, error) {
 	b, err := DecodeBody(raw, KindInvoke)
 	if err != nil {

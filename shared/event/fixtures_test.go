@@ -65,7 +65,7 @@ var goodFixtures = map[string]*Event{
 		Body:    []byte("Hello FC!"), RequestID: "1-64f6cd87-*************",
 	}},
 
-	// Audit triggers (SPEC §2 item 7). Verbatim: the Lambda docs' Scheduled Event
+	// Audit triggers. Verbatim: the Lambda docs' Scheduled Event
 	// (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html, as in
 	// aws-lambda-go events/cloudwatch_events_test.go) and fc-runtime-go-sdk events/README_TIMER.md.
 	// Reconstructed: the SLB expiry CloudEvent, from the event types of

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// MaxRecords is the most records one event may hold (SPEC §2): an event with more is refused
+// MaxRecords is the most records one event may hold: an event with more is refused
 // whole, before any of them is handled.
 const MaxRecords = 100
 
@@ -18,7 +18,7 @@ func checkCount(n int, field string) *Error {
 }
 
 // keyMaterial reports whether s holds PEM text (a certificate or a private key): such text in a
-// field meant for a name is never quoted back (SPEC §8).
+// field meant for a name is never quoted back.
 func keyMaterial(s string) bool {
 	return strings.Contains(s, "-----BEGIN") || strings.Contains(s, "PRIVATE KEY") || strings.Contains(s, "-----END")
 }

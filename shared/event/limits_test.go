@@ -41,7 +41,7 @@ func TestRecordLimit(t *testing.T) {
 }
 
 // TestUnusedFieldsNeverRefuse: fields rotate does not read, whatever they hold, are no reason
-// to refuse an event (SPEC §2).
+// to refuse an event.
 func TestUnusedFieldsNeverRefuse(t *testing.T) {
 	for _, tc := range []struct{ name, in string }{
 		{"s3 eventTime not a time", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"yesterday","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`},

@@ -141,7 +141,7 @@ func decodeS3EventBridge(raw []byte) (*Event, error) {
 	if e.Detail.Object != nil {
 		// The key is used raw: AWS documents S3 notification keys as URL-encoded,
 		// but says nothing of the kind for detail.object.key in EventBridge events,
-		// so it is not decoded here (unverified; see the reference note §2.2).
+		// so it is not decoded here (unverified).
 		o.Key, o.ETag = e.Detail.Object.Key, e.Detail.Object.ETag
 	}
 	if err := checkObject(o, "detail.bucket.name", "detail.object.key"); err != nil {

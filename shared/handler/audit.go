@@ -18,7 +18,7 @@ import (
 	"github.com/certrotate/certrotate/shared/report"
 )
 
-// Audit runs an audit (SPEC §11) for trigger, posts its report to notify and returns it. What it
+// Audit runs an audit for trigger, posts its report to notify and returns it. What it
 // finds never fails the invocation: a place that cannot be read is reported failed.
 func (h *Rotate) Audit(ctx context.Context, trigger *event.Audit) *report.Audit {
 	log := h.log.With("request_id", entry.RequestID(ctx))

@@ -10,7 +10,7 @@ import (
 )
 
 // TestGitHubSignatureOnlyWhenOptedIn: a request carrying only a valid GitHub-style signature is a
-// 401 by default and accepted with ROTATE_WEBHOOK_ACCEPT_GITHUB=true (SPEC §5).
+// 401 by default and accepted with ROTATE_WEBHOOK_ACCEPT_GITHUB=true.
 func TestGitHubSignatureOnlyWhenOptedIn(t *testing.T) {
 	for _, tc := range []struct {
 		accept string

@@ -88,8 +88,9 @@ func badHTTP(code int, says ...string) hostileWant {
 }
 
 // TestHostileInputs drives bad events, PEMs and webhook requests through the real handler:
-// each is answered per SPEC §5 and §8 with an error naming what was wrong, the invocation
-// does not fail (the platform must not retry bad input), and the emulator sees no mutating call.
+// each is answered (over HTTP for a webhook call, else with a failed report) with an error
+// naming what was wrong, the invocation does not fail (the platform must not retry bad input),
+// and the emulator sees no mutating call.
 func TestHostileInputs(t *testing.T) {
 	ctx := context.Background()
 	type row struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
-// http answers a webhook call (SPEC §5): refused without a secret, POST only, 1 MiB at most,
+// http answers a webhook call: refused without a secret, POST only, 1 MiB at most,
 // signed, not a replay; then the body runs like a direct invocation. Nothing is called before
 // the request is authenticated and its body decoded.
 func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Logger) (entry.Answer, error) {
@@ -57,7 +57,8 @@ func (h *Rotate) http(ctx context.Context, req *event.HTTPRequest, log *slog.Log
 	return entry.JSONResponse(status, rep), nil
 }
 
-// statusOf maps a report to the HTTP status of SPEC §5.
+// statusOf maps a report to its HTTP status: 202 pending, 400 bad input, 502 failed or partial,
+// else 200.
 func statusOf(rep *report.Report) int {
 	switch {
 	case rep.Status == report.Pending:

@@ -62,14 +62,14 @@ func (b Batch) ExitCode() int {
 }
 
 // Handle implements entry.Handler. It returns a report (or a Batch), and an error as well when
-// a failure may pass on retry, so that the platform retries the invocation (SPEC §8).
+// a failure may pass on retry, so that the platform retries the invocation.
 func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer, error) {
 	log := h.log.With("request_id", entry.RequestID(ctx))
 	// One division of the invocation's time for every step: the rotation's cloud calls stop in
 	// time for the notify post, which stops in time for the answer (package deadline).
 	ctx = deadline.With(ctx, deadline.New(ctx, h.now(), h.cfg.NotifyURL != ""))
 	ev, err := event.Decode(raw)
-	if event.FromHTTP(err) { // a webhook call that cannot be read is still answered over HTTP (SPEC §5)
+	if event.FromHTTP(err) { // a webhook call that cannot be read is still answered over HTTP
 		log.Warn("webhook refused", "error", err.Error())
 		return entry.ErrorResponse(http.StatusBadRequest, err.Error()), nil
 	}
@@ -85,7 +85,7 @@ func (h *Rotate) Handle(ctx context.Context, raw json.RawMessage) (entry.Answer,
 		return h.http(ctx, ev.HTTP, log)
 	}
 	if ev.Audit != nil {
-		return h.Audit(ctx, ev.Audit), nil // an audit never fails the invocation for what it found (SPEC §11)
+		return h.Audit(ctx, ev.Audit), nil // an audit never fails the invocation for what it found
 	}
 	clouds := h.clouds(ctx)
 	reports := make(Batch, len(ev.Records))
@@ -166,7 +166,7 @@ func (h *Rotate) credentialsProblem(ctx context.Context, rec event.Record) error
 }
 
 // record builds the record of a body; a bucket+key body without "store" reads OSS on Function
-// Compute and S3 on Lambda (SPEC §4; the command line must say).
+// Compute and S3 on Lambda (the command line must say which).
 func (h *Rotate) record(ctx context.Context, kind event.Kind, body *event.Body) event.Record {
 	rec := event.NewRecord(kind, body)
 	if rec.Object != nil && rec.Object.Store == "" {
@@ -181,7 +181,7 @@ func (h *Rotate) record(ctx context.Context, kind event.Kind, body *event.Body) 
 }
 
 // notify posts a settled report to ROTATE_NOTIFY_URL, signed with ROTATE_NOTIFY_SECRET, when it
-// is set (SPEC §1, §7). A failure is logged with the run id; it never fails or retries the rotation.
+// is set. A failure is logged with the run id; it never fails or retries the rotation.
 func (h *Rotate) notify(ctx context.Context, rep *report.Report, log *slog.Logger) {
 	h.notifyAll(ctx, []*report.Report{rep}, log)
 }

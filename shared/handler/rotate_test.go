@@ -214,7 +214,7 @@ func TestBadEventsAreReportedNotRetried(t *testing.T) {
 			if err != nil {
 				t.Fatalf("a bad event made the invocation fail (the platform would retry it): %v", err)
 			}
-			if code, ok := got["statusCode"]; ok { // an HTTP request is answered over HTTP (SPEC §5)
+			if code, ok := got["statusCode"]; ok { // an HTTP request is answered over HTTP
 				if body, _ := got["body"].(string); code != float64(400) || !strings.Contains(body, `"error"`) {
 					t.Fatalf("answer %v", got)
 				}

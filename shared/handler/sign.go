@@ -18,7 +18,7 @@ import (
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
-// SignCommand is `rotate sign`: it signs a webhook body with ROTATE_WEBHOOK_SECRET (SPEC §5) and
+// SignCommand is `rotate sign`: it signs a webhook body with ROTATE_WEBHOOK_SECRET and
 // prints the headers to send, or a whole signed HTTP event for `rotate invoke` and
 // `sam local invoke -e`.
 const signUsage = "[--body FILE | --certificate FILE --private-key FILE [--name N]] [--event headers|fc|lambda]"

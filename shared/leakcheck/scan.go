@@ -43,7 +43,7 @@ const (
 
 // signedQueries are query parameters that only a signed request or a credential-bearing URL
 // carries: an Alibaba RPC call's AccessKeyId, SignatureNonce and Signature (any length), a
-// presigned S3/OSS URL's credential and signature, a robot URL's access_token (SPEC §8: no error,
+// presigned S3/OSS URL's credential and signature, a robot URL's access_token (no error,
 // reason, warning, log line or answer quotes a request's query string).
 var signedQueries = regexp.MustCompile(`[?&](?:AccessKeyId|SignatureNonce|Signature|X-Amz-Credential|X-Amz-Signature|x-oss-credential|x-oss-signature|access_token)=[^\s&"'<>\\]+`)
 

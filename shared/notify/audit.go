@@ -170,7 +170,7 @@ func isAudit(top map[string]json.RawMessage) bool {
 	return json.Unmarshal(top["kind"], &kind) == nil && kind == report.KindAudit
 }
 
-// DecodeAudit decodes an audit report (SPEC §11), refusing one whose run or place statuses are
+// DecodeAudit decodes an audit report, refusing one whose run or place statuses are
 // not the known words: they are shown in messages.
 func DecodeAudit(raw []byte) (*report.Audit, error) {
 	var a report.Audit

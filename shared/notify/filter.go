@@ -7,7 +7,7 @@ import (
 
 // Wants reports whether NOTIFY_ON (on) asks for a message about a run whose effective status is
 // status: "changes" (the default) for rotated, skipped (no place took the certificate: worth
-// telling, SPEC §8), partial, failed and dry_run; "failures" for partial and failed; "all" for
+// telling), partial, failed and dry_run; "failures" for partial and failed; "all" for
 // every run, unchanged and pending included.
 func Wants(on, status string) bool {
 	switch status {

@@ -17,7 +17,7 @@ import (
 )
 
 // TestNotifyGitHubSignatureOnlyWhenOptedIn: a request carrying only a valid GitHub-style
-// signature is a 401 unless NOTIFY_ACCEPT_GITHUB is true (SPEC §5).
+// signature is a 401 unless NOTIFY_ACCEPT_GITHUB is true.
 func TestNotifyGitHubSignatureOnlyWhenOptedIn(t *testing.T) {
 	_, base := sink(t)
 	body := readFixture(t, "report-partial.json")

@@ -150,7 +150,7 @@ func (h *Handler) notify(ctx context.Context, in *Input, log *slog.Logger) *Answ
 	return a
 }
 
-// http answers a signed report from rotate (SPEC §5, NOTIFY_SECRET): 200 with the Answer when
+// http answers a signed report from rotate (NOTIFY_SECRET): 200 with the Answer when
 // at least one channel got it (or it was filtered), 502 when every channel failed, 401 unsigned,
 // 400 not a report, 405 not POST, 413 too large; a replayed webhook-id is answered 200, nothing sent.
 func (h *Handler) http(ctx context.Context, req *event.HTTPRequest, log *slog.Logger) *entry.HTTPResponse {

@@ -25,7 +25,7 @@ const (
 type Input struct {
 	Origin  string
 	Reports []*report.Report
-	Audits  []*report.Audit    // audit reports (SPEC §11), invoked directly
+	Audits  []*report.Audit    // audit reports, invoked directly
 	Note    string             // what a destination record says about a rotate that did not finish
 	HTTP    *event.HTTPRequest // set for OriginHTTP only
 }

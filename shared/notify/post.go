@@ -25,8 +25,8 @@ type PostPolicy struct {
 // PostBackoff is Post's policy: 3 attempts within 20 s at most, each of at most 8 s.
 var PostBackoff = PostPolicy{Attempts: 3, Base: 500 * time.Millisecond, Attempt: 8 * time.Second, Budget: 20 * time.Second, RetryAfterMax: 5 * time.Second}
 
-// Post sends rep to notify's HTTP endpoint (its HTTP trigger or function URL), signed per SPEC §5
-// with secret: webhook-id "msg_<report id>" on every attempt, so that notify drops a duplicate.
+// Post sends rep to notify's HTTP endpoint (its HTTP trigger or function URL), signed with
+// secret: webhook-id "msg_<report id>" on every attempt, so that notify drops a duplicate.
 // A 429, a 5xx or a network error is retried with backoff (PostBackoff), never past ctx's
 // deadline. The caller logs the error; it never fails the rotation.
 func Post(ctx context.Context, client *http.Client, url, secret string, rep *report.Report) error {

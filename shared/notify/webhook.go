@@ -9,8 +9,8 @@ import (
 	"github.com/certrotate/certrotate/shared/webhook"
 )
 
-// Webhook POSTs the report itself (SPEC §8 JSON) to any endpoint, signed with Standard Webhooks
-// (SPEC §5): webhook-id "msg_<report id>" (the same on every attempt, so the receiver can drop
+// Webhook POSTs the report itself (its JSON) to any endpoint, signed with Standard Webhooks:
+// webhook-id "msg_<report id>" (the same on every attempt, so the receiver can drop
 // duplicates), webhook-timestamp, webhook-signature, and x-hub-signature-256.
 type Webhook struct {
 	URL    string

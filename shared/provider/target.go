@@ -18,7 +18,7 @@ const (
 	AliNLB    = "alinlb"
 )
 
-// Target is one element of ROTATE_TARGETS (SPEC §6).
+// Target is one element of ROTATE_TARGETS (README, Targets).
 type Target struct {
 	Name           string `json:"name,omitempty"`
 	Provider       string `json:"provider"`
@@ -139,7 +139,7 @@ func (t *Target) problems() []string {
 			add("enterprise_project_id: %s is not an enterprise project id (0, or a UUID such as 2d8f6d3e-1b7c-4a3e-9c61-5f0e8b7a6c21)", short(ep))
 		}
 	case AliALB, AliNLB:
-		// SPEC §6, §10: a listener (+ domain), a load balancer, or a region.
+		// A listener (+ domain), a load balancer, or a region.
 		unexpected("project_id", t.ProjectID != "")
 		unexpected("certificate_id", t.CertificateID != "")
 		unexpected("listener_port", t.ListenerPort != 0)

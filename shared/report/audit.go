@@ -1,6 +1,6 @@
 package report
 
-// KindAudit is the kind of an audit report (SPEC §11); a rotation report has no kind field or
+// KindAudit is the kind of an audit report; a rotation report has no kind field or
 // "rotation".
 const KindAudit = "audit"
 
@@ -20,7 +20,7 @@ const (
 	PlaceFailed   = "failed"
 )
 
-// Audit is what an audit found (SPEC §11): every place of every target and what it serves.
+// Audit is what an audit found (README, Audit): every place of every target and what it serves.
 // It never holds key material.
 type Audit struct {
 	Kind       string  `json:"kind"`
@@ -50,7 +50,7 @@ type Place struct {
 // Attention reports whether the place needs a person: any status but ok.
 func (p Place) Attention() bool { return p.Status != PlaceOK }
 
-// ExitCode is the command line's exit code for an audit: 0 ok, 1 attention (SPEC §11).
+// ExitCode is the command line's exit code for an audit: 0 ok, 1 attention.
 func (a *Audit) ExitCode() int {
 	if a.Status == AuditOK {
 		return 0

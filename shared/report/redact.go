@@ -18,7 +18,7 @@ var (
 	userinfo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^\s"'<>/@]*@`) })
 )
 
-// Redact is s with what must never be echoed removed (SPEC §8): the query string of any URL (a
+// Redact is s with what must never be echoed removed: the query string of any URL (a
 // signed request's signature and access key id, a webhook URL's token), the credentials of a URL,
 // and anything from a PEM armour line on. Errors, reasons, warnings and log lines pass through it.
 func Redact(s string) string {

@@ -1,5 +1,5 @@
-// Package report is the outcome of one rotation (SPEC §8): what rotate returns, prints and posts
-// to notify. It never holds key material.
+// Package report is the outcome of one rotation: what rotate returns, prints and posts to
+// notify (README, The report). It never holds key material.
 package report
 
 import (
@@ -121,7 +121,7 @@ func (r *Report) Settle(now time.Time, dryRun bool) {
 		}
 	case skipped == len(r.Targets):
 		// No place took the certificate (or none was found): not a failure, but not "unchanged"
-		// either, which would claim every place already serves it (SPEC §8).
+		// either, which would claim every place already serves it.
 		r.Status = Skipped
 	case dryRun:
 		r.Status = DryRun
@@ -132,7 +132,8 @@ func (r *Report) Settle(now time.Time, dryRun bool) {
 	}
 }
 
-// ExitCode is the command line's exit code for this report (SPEC §1).
+// ExitCode is the command line's exit code for this report: 2 bad input, 1 failed or partial,
+// else 0.
 func (r *Report) ExitCode() int {
 	switch {
 	case r.BadInput:

@@ -18,7 +18,7 @@ import (
 // (ROTATE_ON_PARTIAL=rollback). A slot that cannot be rolled back stays rotated, with the reason.
 // Each slot is read again first: one that serves another certificate than this run bound has been
 // rebound since by a concurrent run, whose binding wins: rolling it back would undo that run's
-// rotation with what this run read before it (SPEC §9, convergence), so it is left as it is.
+// rotation with what this run read before it (concurrent runs converge), so it is left as it is.
 func (r *Rotator) rollback(ctx context.Context, results []result, clouds Clouds, log *slog.Logger, rep *report.Report) {
 	back, kept, moved := make([]bool, len(results)), make([]bool, len(results)), make([]bool, len(results))
 	r.each(len(results), func(i int) {

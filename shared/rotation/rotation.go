@@ -89,7 +89,7 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 		return rep
 	}
 	// Cloud work stops in time for the report to be posted and answered; writes stop in time
-	// for the last one to be read back (SPEC §9, README Safety: deadlines).
+	// for the last one to be read back (README, How it decides: deadlines hold).
 	writes, work, cancel := r.workContext(ctx)
 	defer cancel()
 	b, err := r.obtain(writes, rec, clouds)
@@ -134,7 +134,7 @@ func (r *Rotator) Run(ctx context.Context, rec event.Record, clouds Clouds, log 
 	return rep
 }
 
-// selectTargets applies the body's "targets" list (SPEC §4).
+// selectTargets applies the body's "targets" list.
 func (r *Rotator) selectTargets(rec event.Record) ([]provider.Target, error) {
 	if rec.Body == nil || len(rec.Body.Targets) == 0 {
 		return r.opt.Targets, nil
@@ -238,9 +238,9 @@ func stopReason(err error) string {
 	return report.Redact(err.Error())
 }
 
-// decide applies SPEC §6: a slot takes the certificate only if it covers the target's "match"
+// decide: a slot takes the certificate only if it covers the target's "match"
 // names, or else every name of the certificate the slot serves now (and the slot's SNI domain);
-// and SPEC §9: never one that expires before the certificate served now, unless force.
+// and no downgrade: never one that expires before the certificate served now, unless force.
 func decide(s provider.Slot, b *certs.Bundle, fingerprint string, force bool) (status, reason string) {
 	if s.Current.Fingerprint != "" && s.Current.Fingerprint == fingerprint {
 		return report.TargetUnchanged, "already serves this certificate"

@@ -1,8 +1,10 @@
 // Package soak runs many rotations against the emulator under injected throttling, 5xx, crashes,
-// redeliveries and concurrent invocations, and counts every broken promise of SPEC §9. Two
-// deployments ("prod" and "staging") rotate side by side in one region, next to certificates
-// named certrotate-… by hand and marked by a third deployment: none of them may delete a
-// certificate that does not carry its own mark (foreign_deleted).
+// redeliveries and concurrent invocations, and counts every broken promise: a run that does not
+// converge, a certificate uploaded twice, a place left without a valid certificate, a foreign
+// certificate deleted, key material in a log line or report. Two deployments ("prod" and
+// "staging") rotate side by side in one region, next to certificates named certrotate-… by hand
+// and marked by a third deployment: none of them may delete a certificate that does not carry
+// its own mark (foreign_deleted).
 package soak
 
 import (

@@ -1,4 +1,4 @@
-// Package source obtains the PEMs of a certificate: from a folder in a bucket (SPEC §3).
+// Package source obtains the PEMs of a certificate: from a folder in a bucket.
 package source
 
 import (

@@ -23,7 +23,7 @@ import (
 )
 
 // The deploy hooks in scripts/ are run with sh against a fake rotate that verifies them
-// with Verifier and decodes the SPEC §4 body.
+// with Verifier and decodes the certificate body.
 
 type hookBody struct {
 	Certificate string   `json:"certificate"`
@@ -98,7 +98,7 @@ func (f *fakeRotate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		f.t.Errorf("body is not the SPEC §4 JSON: %v", err)
+		f.t.Errorf("body is not a certificate body: %v", err)
 	}
 	if dec.More() {
 		f.t.Errorf("trailing data after the JSON body")

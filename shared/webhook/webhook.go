@@ -1,4 +1,4 @@
-// Package webhook signs and verifies HTTP requests with Standard Webhooks and GitHub-style HMAC-SHA256 signatures (SPEC §5).
+// Package webhook signs and verifies HTTP requests with Standard Webhooks and GitHub-style HMAC-SHA256 signatures.
 package webhook
 
 import (
@@ -83,7 +83,7 @@ func Key(secret string) ([]byte, error) {
 // webhook-id (id), webhook-timestamp (ts in Unix seconds) and webhook-signature
 // ("v1,<base64 HMAC-SHA256(key, id.ts.body)>"). It never adds the GitHub-style
 // x-hub-signature-256: that signature has no timestamp, so a captured request stripped of its
-// webhook-* headers could be replayed forever to a receiver that accepts both (SPEC §5).
+// webhook-* headers could be replayed forever to a receiver that accepts both.
 func Sign(key []byte, id string, ts time.Time, body []byte) map[string]string {
 	t := strconv.FormatInt(ts.Unix(), 10)
 	return map[string]string{

@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-// The GitHub docs' published vector (reference/events-and-deploy.md §3.3).
+// The GitHub docs' published vector
+// (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries).
 const (
 	githubSecret = "It's a Secret to Everybody"
 	githubBody   = "Hello, World!"
