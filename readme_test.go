@@ -1,8 +1,10 @@
 // Package certrotate_test checks README.md against the code: it stands alone, names every
-// environment variable the code reads, and lists every package in its Layout section.
+// environment variable the code reads, and lists every package in its Layout section; and no
+// file of the repository cites the team's contract, a document outside it.
 package certrotate_test
 
 import (
+	"bytes"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -66,6 +68,90 @@ func TestReadmeStandsAlone(t *testing.T) {
 		if _, err := os.Stat(m[1]); err != nil {
 			t.Errorf("README.md links to %s: %v", m[1], err)
 		}
+	}
+}
+
+// outsideCitations are the ways a file cited the team's contract, a document users of the
+// repository cannot read: "SPEC §4", "SPEC.md", "SPEC section 5", or the word SPEC at all
+// (case-sensitive and whole-word, so identifiers such as specNotifyEnv or SPECIAL pass), and the
+// notes kept beside the repository.
+var outsideCitations = []*regexp.Regexp{
+	regexp.MustCompile(`\bSPEC\s*§`),
+	regexp.MustCompile(`\bSPEC\.md\b`),
+	regexp.MustCompile(`\bSPEC\b`),
+	regexp.MustCompile(`\.\./shared/|shared/reference/|/work/`),
+}
+
+// sectionSign is a section number; bare ("a §4 body") it meant the contract's section.
+var sectionSign = regexp.MustCompile(`§\s*\d`)
+
+// namedSection is a section number that names its document first: a public standard
+// ("Baseline Requirements §3.2.2.6") or a notes file ("cloud-apis.md §1.4", "§4.3/§4.4", where
+// the emulator says which notes its answers were taken from). It is not the contract: this test
+// looks for the contract only.
+var namedSection = regexp.MustCompile(`(?:\.md|Requirements)\s+§\s*[\d.]+(?:\s*/\s*§\s*[\d.]+)*`)
+
+// citationsExempt are files that may hold the words, with the reason.
+var citationsExempt = map[string]string{
+	"readme_test.go": "holds the patterns this test looks for",
+}
+
+// TestNothingCitesTheOutsideSpec: no comment, string, script, YAML or Makefile of the repository
+// cites the contract; a rule is stated where it is used, or points to a README section. Files
+// under testdata (fixtures copied verbatim) and build outputs are not read, nor binary files.
+func TestNothingCitesTheOutsideSpec(t *testing.T) {
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Name() == ".git" { // a directory, or in a worktree a file naming one
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".demo", "testdata", "bin", "dist", "node_modules":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		path = filepath.ToSlash(path)
+		if _, ok := citationsExempt[path]; ok || !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.IndexByte(b, 0) >= 0 {
+			return nil // a binary file
+		}
+		checked++
+		for i, line := range strings.Split(string(b), "\n") {
+			cited := false
+			for _, re := range outsideCitations {
+				if m := re.FindString(line); m != "" {
+					t.Errorf("%s:%d cites a document outside the repository (%q): state the rule, or name the README section\n\t%s",
+						path, i+1, m, strings.TrimSpace(line))
+					cited = true
+					break
+				}
+			}
+			if m := sectionSign.FindString(namedSection.ReplaceAllString(line, "")); m != "" && !cited {
+				t.Errorf("%s:%d has a section number of no named document (%q): state the rule, or name the README section\n\t%s",
+					path, i+1, m, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		t.Fatalf("read only %d files: the walk no longer sees the repository", checked)
 	}
 }
 
