@@ -654,6 +654,25 @@ func (p *Provider) Rebind(ctx context.Context, slot provider.Slot, id string) er
 	return p.bind(ctx, slot, id)
 }
 
+// Certificates lists every certificate of CAS as a listener would name it ("<CertId>-<CAS
+// region>"), with its names and expiry, from the run's listing: what the audit judges a stale
+// place by (a newer certificate for the same names that the place does not serve). CAS holds
+// them for every region; region only names the place audited. The listing does not say which
+// certificates CAS holds without their key: those count too (a person decides). It makes no
+// mutating call.
+func (p *Provider) Certificates(ctx context.Context, region string) ([]provider.Bound, error) {
+	m, err := p.known(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]provider.Bound, 0, len(m))
+	for _, c := range m {
+		out = append(out, provider.Bound{ID: p.BindID(c.ID), Fingerprint: c.Fingerprint, Names: c.Names, NotAfter: c.NotAfter})
+	}
+	slices.SortFunc(out, func(a, b provider.Bound) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
 // Owned implements provider.Cleaner: the CAS certificates this deployment uploaded (CAS holds
 // them for every region; region only names the place the rotation cleans up).
 func (p *Provider) Owned(ctx context.Context, region string) ([]provider.Owned, error) {
