@@ -30,7 +30,7 @@ var (
 	errKeyMismatch = func() *APIError { // [guess]
 		return popgateway.NewError(http.StatusBadRequest, "CertKeyNotMatch", "The certificate and the private key do not match.")
 	}
-	errNameRepeat = func() *APIError { // [guess: cloud-apis.md §3.2, "probably NameRepeat", unverified]
+	errNameRepeat = func() *APIError { // [guess: NameRepeat, unverified]
 		return popgateway.NewError(http.StatusBadRequest, "NameRepeat", "The certificate name already exists.")
 	}
 	errName = func() *APIError { // [doc: terraform validates names to 1-64 characters; code guessed]

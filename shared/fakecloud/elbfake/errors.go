@@ -20,7 +20,8 @@ func apiErr(status int, code, msg string) *APIError {
 }
 
 // Error codes the emulator answers. The comment after each says where it comes from:
-// [doc] cloud-apis.md §4.3/§4.4 (vendor ErrorCode page, SDK issue threads) or the vendor API
+// [doc] the vendor's error code page (https://support.huaweicloud.com/intl/en-us/api-elb/ErrorCode.html),
+// SDK issue threads (APIGW.0301: jeessy2/ddns-go#844, huaweicloud/huaweicloud-sdk-python#13) or the vendor API
 // pages; [guess] our choice where no source was found — the real cloud may use another code.
 // The provider should key its logic on the HTTP status first and treat codes as detail.
 const (

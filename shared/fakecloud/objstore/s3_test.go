@@ -159,7 +159,7 @@ func TestS3PutObjectDefaultChecksumsAndUnicodeKeys(t *testing.T) {
 	keys := []string{"plain.pem", "with space/a b.pem", "plus+sign/1+1=2.pem", "证书/站点 证书+链.pem", "weird/~!@$&'()*,;=:.pem"}
 	for _, key := range keys {
 		body := []byte("body of " + key)
-		// The cloud-apis.md recipe's WhenRequired settings send no checksum at all.
+		// The WhenRequired checksum settings send no checksum at all.
 		plain := e.defaultS3(func(o *s3.Options) {
 			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired

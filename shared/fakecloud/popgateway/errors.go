@@ -22,7 +22,8 @@ func NewError(status int, code, msg string) *APIError {
 }
 
 // Error catalogue of the gateway. The comment after each says where the code comes from:
-// [verified] seen from the real cloud (cloud-apis.md §1.4), [doc] vendor or terraform sources,
+// [verified] seen from the real cloud (the SignatureDoesNotMatch answer quoted in
+// aliyun/ack-set-context#7), [doc] vendor or terraform sources,
 // [guess] our choice where no source was found.
 
 // Missing answers a missing required parameter: Missing<Param>, "<Param> is mandatory for this action."
@@ -55,26 +56,26 @@ var (
 	errTimestampFormat = func() *APIError { // [doc: POP common]
 		return NewError(http.StatusBadRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
 	}
-	errTimestampExpired = func() *APIError { // [doc: cloud-apis.md §1.4]
+	errTimestampExpired = func() *APIError { // [doc, unverified: POP common error codes]
 		return NewError(http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
 	}
-	errAccessKeyNotFound = func() *APIError { // [doc: cloud-apis.md §1.4]
+	errAccessKeyNotFound = func() *APIError { // [doc, unverified: POP common error codes]
 		return NewError(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
 	}
-	errSignature = func(sts string) *APIError { // [verified: cloud-apis.md §1.4]
+	errSignature = func(sts string) *APIError { // [verified: aliyun/ack-set-context#7; alibaba-cloud-sdk-go sdk/errors/signature_does_not_match_wrapper.go reads what follows "server string to sign is:"]
 		return NewError(http.StatusBadRequest, "SignatureDoesNotMatch",
 			"Specified signature is not matched with our calculation. server string to sign is:"+sts)
 	}
-	errNonceUsed = func() *APIError { // [doc: cloud-apis.md §1.4]
+	errNonceUsed = func() *APIError { // [doc, unverified: POP common error codes]
 		return NewError(http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
 	}
 	errTokenMismatch = func() *APIError { // [guess] status 400
 		return NewError(http.StatusBadRequest, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.")
 	}
-	errTokenMalformed = func() *APIError { // [doc: code in cloud-apis.md §1.4; status 400 guessed]
+	errTokenMalformed = func() *APIError { // [doc, unverified: POP common error codes; status 400 guessed]
 		return NewError(http.StatusBadRequest, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.")
 	}
-	errThrottled = func() *APIError { // [doc: cloud-apis.md §1.4]
+	errThrottled = func() *APIError { // [doc, unverified: POP common error codes]
 		return NewError(http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.")
 	}
 	errUnavailable = func() *APIError { // [doc: CLB common error codes table]

@@ -14,7 +14,7 @@ type APIError = popgateway.APIError
 var apiErr = popgateway.NewError
 
 // Error catalogue of SLB itself (the gateway's is in popgateway). The comment after each says
-// where the code comes from: [verified] seen from the real cloud (cloud-apis.md §1.4),
+// where the code comes from: [verified] seen from the real cloud,
 // [doc] vendor or terraform sources, [guess] our choice where no source was found.
 
 var (
