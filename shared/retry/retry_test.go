@@ -62,3 +62,21 @@ func TestDoCancelled(t *testing.T) {
 		t.Fatalf("calls %d err %v", calls, err)
 	}
 }
+
+// TestDoStopsAtTheBudget: without a deadline, a wait that would end past the budget is not
+// waited; with a deadline, the budget does not apply.
+func TestDoStopsAtTheBudget(t *testing.T) {
+	p := Policy{Attempts: 1 << 30, Base: time.Hour, Max: time.Hour, Budget: time.Millisecond}
+	calls := 0
+	err := Do(context.Background(), p, isBusy, func() error { calls++; return errBusy })
+	if !errors.Is(err, errBusy) || calls != 1 {
+		t.Fatalf("%v after %d calls; want the busy error after 1 (the first wait passes the budget)", err, calls)
+	}
+	p = Policy{Attempts: 3, Base: time.Microsecond, Max: time.Microsecond, Budget: time.Nanosecond}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	calls = 0
+	if err := Do(ctx, p, isBusy, func() error { calls++; return errBusy }); !errors.Is(err, errBusy) || calls != 3 {
+		t.Fatalf("%v after %d calls; want all 3 attempts: the deadline, not the budget, bounds a ctx that has one", err, calls)
+	}
+}

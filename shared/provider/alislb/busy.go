@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
-	"math/rand/v2"
+	"math"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
 
 	"github.com/certrotate/certrotate/shared/certs"
 	"github.com/certrotate/certrotate/shared/provider"
+	"github.com/certrotate/certrotate/shared/retry"
 )
 
 // BusyBackoff paces the attempts of a write that a load balancer refused as busy (busyCodes).
@@ -48,31 +49,10 @@ func (p *Provider) write(ctx context.Context, r *region, lbID, action string, fn
 	if bo.Base <= 0 || bo.Max <= 0 {
 		bo = DefaultBusyBackoff
 	}
-	start, ceiling := time.Now(), bo.Base
-	for {
-		err := p.call(ctx, r, action, fn)
-		if err == nil || !busy(err) {
-			return err
-		}
-		wait := rand.N(ceiling/2) + ceiling/2
-		if dl, ok := ctx.Deadline(); ok {
-			if time.Until(dl) < wait {
-				return err // retrying later (the platform's retry) may pass: not Permanent
-			}
-		} else if bo.Budget > 0 && time.Since(start)+wait > bo.Budget {
-			return err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		if ceiling *= 2; ceiling > bo.Max {
-			ceiling = bo.Max
-		}
-	}
+	// No cap on attempts: the deadline, else the budget, ends the waiting. The last busy answer
+	// is returned as it is: retrying later (the platform's retry) may pass, so it is not Permanent.
+	policy := retry.Policy{Attempts: math.MaxInt, Base: bo.Base, Max: bo.Max, Budget: bo.Budget}
+	return retry.Do(ctx, policy, busy, func() error { return p.call(ctx, r, action, fn) })
 }
 
 // lockLB takes the write lock of load balancer id in r, or fails when ctx ends first.
